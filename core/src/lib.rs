@@ -1,0 +1,63 @@
+//! # keyward-core
+//!
+//! Every security decision Keyward makes, as pure functions: the token formats, secret
+//! generation, hashing, constant-time comparison, PKCE, webhook signatures and email
+//! normalisation. The same code runs natively (tests, benchmarks), inside the Cloudflare
+//! Worker and inside the JavaScript SDK (through `keyward-wasm`).
+//!
+//! ```text
+//!   worker/  (HTTP in workerd)                 pkg/  SDK + CLI (TypeScript)
+//!   parse → core → commit → answer             Node, browser, Workers
+//!      │      │                                        │
+//!      │      ▼                                        ▼
+//!      │   core/  pure decisions  ◄──────────────  wasm/  wasm-bindgen facade
+//!      │   (no I/O, no clock, no RNG)
+//!      │      │ storage ports (traits, atomicity stated)
+//!      ▼      ▼
+//!   worker/store: D1 (record) · KV (namespace values) · Durable Objects (serialised state)
+//! ```
+//!
+//! ## What this crate does not do
+//!
+//! - **No I/O.** It never opens a socket, a file or a database. Storage, when a flow needs
+//!   it, sits behind traits that the adapters implement.
+//! - **No clock.** Functions that care about time take a [`time::UnixTime`] argument.
+//! - **No global randomness.** Functions that mint secrets take `&mut impl CryptoRng`
+//!   ([`rand_core::CryptoRng`]); the adapters pass the platform CSPRNG, tests pass a
+//!   seeded one. The crate depends on no `getrandom` backend.
+//! - **No HTTP.** Errors are typed enums with a stable `code()`; only the worker decides
+//!   which status and body an error becomes.
+//!
+//! ## Map
+//!
+//! | module | what |
+//! |---|---|
+//! | [`secret`] | secret newtypes: redacted `Debug`, zeroized on drop, constant-time equality |
+//! | [`encoding`] | strict (canonical-only) base64url and lowercase hex |
+//! | [`api_key`] | the deployment prefix, both API-key schemes, `key_prefix`, the lookup hash |
+//! | [`bearer`] | the `Authorization` header parser and the router that tells tokens apart by shape |
+//! | [`password`] | argon2id hash / verify / needs-rehash, with parameters as a value |
+//! | [`digest`] | SHA-256, HMAC-SHA256 and PBKDF2-HMAC-SHA256 |
+//! | [`pkce`] | RFC 7636 verifiers and S256 challenges |
+//! | [`webhook`] | Standard Webhooks signatures |
+//! | [`email`] | normalisation of email identifiers |
+//! | [`time`] | [`time::UnixTime`], seconds since the epoch, passed in by the caller |
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod api_key;
+pub mod bearer;
+pub mod digest;
+pub mod email;
+pub mod encoding;
+pub mod password;
+pub mod pkce;
+pub mod secret;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
+pub mod time;
+pub mod webhook;
+
+pub use rand_core::CryptoRng;
