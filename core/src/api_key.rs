@@ -49,10 +49,8 @@ pub enum KeyError {
     ReservedSubPrefix,
 }
 
-impl KeyError {
-    /// A stable machine-readable code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
+impl crate::error::ErrorCode for KeyError {
+    fn code(&self) -> &'static str {
         match self {
             Self::InvalidPrefix => "invalid_prefix",
             Self::WrongPrefix => "wrong_prefix",
@@ -93,6 +91,14 @@ impl KeyPrefix {
         } else {
             Err(KeyError::InvalidPrefix)
         }
+    }
+
+    /// The prefix a token claims: the text before its first `_`, if that is a valid
+    /// prefix. For clients (the SDK, the CLI) that hold a token but not the
+    /// deployment's settings; the server always uses its configured prefix.
+    pub fn of_token(token: &str) -> Result<Self, KeyError> {
+        let (claimed, _) = token.split_once('_').ok_or(KeyError::WrongPrefix)?;
+        Self::new(claimed).map_err(|_| KeyError::WrongPrefix)
     }
 
     /// The prefix without the trailing underscore.
@@ -322,6 +328,19 @@ mod tests {
         ] {
             assert_eq!(KeyPrefix::new(bad), Err(KeyError::InvalidPrefix), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_token_names_its_prefix() {
+        assert_eq!(
+            KeyPrefix::of_token("prim_oat_abc").map(|p| p.0),
+            Ok("prim".into())
+        );
+        assert_eq!(
+            KeyPrefix::of_token("eyJhbGciOi"),
+            Err(KeyError::WrongPrefix)
+        );
+        assert_eq!(KeyPrefix::of_token("Prim_x"), Err(KeyError::WrongPrefix));
     }
 
     #[test]

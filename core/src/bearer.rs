@@ -19,6 +19,7 @@ use core::fmt;
 use crate::api_key::{IdSecretKey, KeyError, KeyPrefix, LookupKey, key_prefix};
 use crate::digest::{Digest32, keyed_token_hash};
 use crate::encoding::{b64url_decode_exact, b64url_encode};
+use crate::error::ErrorCode;
 use crate::secret::{SecretString, random_bytes};
 
 /// Tokens longer than this are refused before any other work (SPEC §8).
@@ -48,10 +49,8 @@ pub enum BearerError {
     MalformedKey,
 }
 
-impl BearerError {
-    /// A stable code, written to the audit log as the failure reason.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
+impl crate::error::ErrorCode for BearerError {
+    fn code(&self) -> &'static str {
         match self {
             Self::MissingHeader => "missing_header",
             Self::NotBearer => "not_bearer_scheme",

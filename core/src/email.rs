@@ -36,10 +36,8 @@ pub enum EmailError {
     InvalidDomain,
 }
 
-impl EmailError {
-    /// A stable machine-readable code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
+impl crate::error::ErrorCode for EmailError {
+    fn code(&self) -> &'static str {
         match self {
             Self::InvalidCharacters => "invalid_characters",
             Self::MissingAt => "missing_at",

@@ -25,7 +25,7 @@
 //! - **No global randomness.** Functions that mint secrets take `&mut impl CryptoRng`
 //!   ([`rand_core::CryptoRng`]); the adapters pass the platform CSPRNG, tests pass a
 //!   seeded one. The crate depends on no `getrandom` backend.
-//! - **No HTTP.** Errors are typed enums with a stable `code()`; only the worker decides
+//! - **No HTTP.** Errors are typed enums with a stable [`ErrorCode::code`]; only the worker decides
 //!   which status and body an error becomes.
 //!
 //! ## Map
@@ -52,6 +52,7 @@ pub mod bearer;
 pub mod digest;
 pub mod email;
 pub mod encoding;
+pub mod error;
 pub mod password;
 pub mod pkce;
 pub mod secret;
@@ -60,4 +61,5 @@ pub mod testing;
 pub mod time;
 pub mod webhook;
 
+pub use error::ErrorCode;
 pub use rand_core::CryptoRng;

@@ -78,10 +78,8 @@ pub enum PasswordError {
     InvalidParameters,
 }
 
-impl PasswordError {
-    /// A stable machine-readable code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
+impl crate::error::ErrorCode for PasswordError {
+    fn code(&self) -> &'static str {
         match self {
             Self::MalformedHash => "malformed_hash",
             Self::InvalidParameters => "invalid_parameters",

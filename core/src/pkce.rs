@@ -23,10 +23,8 @@ pub enum PkceError {
     MalformedVerifier,
 }
 
-impl PkceError {
-    /// A stable machine-readable code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
+impl crate::error::ErrorCode for PkceError {
+    fn code(&self) -> &'static str {
         match self {
             Self::UnsupportedMethod => "unsupported_challenge_method",
             Self::MalformedChallenge => "malformed_code_challenge",

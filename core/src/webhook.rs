@@ -42,10 +42,8 @@ pub enum WebhookError {
     NoMatchingSignature,
 }
 
-impl WebhookError {
-    /// A stable machine-readable code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
+impl crate::error::ErrorCode for WebhookError {
+    fn code(&self) -> &'static str {
         match self {
             Self::MalformedSecret => "malformed_secret",
             Self::MalformedMessageId => "malformed_message_id",

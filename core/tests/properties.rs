@@ -1,5 +1,7 @@
 //! Property tests of the token formats: generation and parsing agree, only canonical
-//! spellings parse, and the bearer router is total (never panics).
+//! spellings parse, and the bearer router is total (never panics). Native only:
+//! proptest needs `std`'s process and time facilities.
+#![cfg(not(target_arch = "wasm32"))]
 
 use keyward_core::api_key::{IdSecretKey, KeyPrefix, LookupKey};
 use keyward_core::bearer::{Bearer, OAuthToken, OAuthTokenKind};

@@ -5,6 +5,9 @@
 //!   first published alongside draft-josefsson-pbkdf2-test-vectors and reproduced by
 //!   RustCrypto's `pbkdf2` tests), cross-checked against Python's `hashlib`.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use hex_literal::hex;
 use keyward_core::digest::pbkdf2_sha256;
 

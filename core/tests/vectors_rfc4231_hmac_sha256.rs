@@ -1,5 +1,8 @@
 //! RFC 4231 §4.2–§4.8: HMAC-SHA-256 test cases 1–7, verbatim.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use hex_literal::hex;
 use keyward_core::digest::hmac_sha256;
 

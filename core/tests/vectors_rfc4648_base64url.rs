@@ -2,6 +2,9 @@
 //! the encodings are the RFC's with the trailing `=` removed (the alphabets agree on
 //! these inputs), plus the padded standard forms verbatim.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use keyward_core::encoding::{b64_decode, b64_encode, b64url_decode, b64url_encode};
 
 const VECTORS: [(&str, &str); 7] = [

@@ -1,5 +1,8 @@
 //! RFC 7636 Appendix B: "Example for the S256 code_challenge_method".
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use keyward_core::encoding::b64url_encode;
 use keyward_core::pkce::{CodeChallenge, CodeVerifier};
 

@@ -1,5 +1,8 @@
 //! RFC 9106 §5.3 (Argon2id test vector), verbatim, and the two profiles' round trips.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use hex_literal::hex;
 use keyward_core::password::{self, Argon2Profile};
 use keyward_core::testing::SeededRng;

@@ -1,6 +1,9 @@
 //! The Standard Webhooks specification's published example (also the test vector of
 //! its reference libraries): secret, id, timestamp and body below, verbatim.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use keyward_core::time::UnixTime;
 use keyward_core::webhook::{WebhookError, WebhookSecret};
 
