@@ -1,0 +1,47 @@
+/**
+ * Typed errors. Every error the SDK throws is a `KeywardError` with a stable `code`
+ * (the same strings the Rust core and the service use); HTTP errors also carry the
+ * `status` and the server's `requestId`.
+ */
+
+/** The base of every error the SDK throws. */
+export class KeywardError extends Error {
+  /** A stable machine-readable code, e.g. `malformed_key`, `unauthorized`. */
+  readonly code: string;
+  /** The HTTP status, when the error came from the service. */
+  readonly status: number | undefined;
+  /** The service's `X-Request-Id`, when the error came from the service. */
+  readonly requestId: string | undefined;
+
+  constructor(message: string, code: string, status?: number, requestId?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+/** A value given to the SDK is malformed (a key, a verifier, an email…). */
+export class ValidationError extends KeywardError {}
+
+/** A webhook delivery did not verify: bad signature, stale timestamp, bad secret. */
+export class WebhookVerificationError extends KeywardError {}
+
+/**
+ * Runs a call into the wasm core and turns its coded `Error` into `ErrorType`.
+ * The core's errors carry `code`; anything without one is a bug and is rethrown as is.
+ */
+export function coreCall<T>(
+  call: () => T,
+  ErrorType: new (message: string, code: string) => KeywardError = ValidationError,
+): T {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof Error && typeof (err as { code?: unknown }).code === "string") {
+      throw new ErrorType(err.message, (err as unknown as { code: string }).code);
+    }
+    throw err;
+  }
+}
