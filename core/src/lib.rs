@@ -39,6 +39,7 @@
 //! | [`password`] | argon2id hash / verify / needs-rehash, with parameters as a value |
 //! | [`digest`] | SHA-256, HMAC-SHA256 and PBKDF2-HMAC-SHA256 |
 //! | [`pkce`] | RFC 7636 verifiers and S256 challenges |
+//! | [`ratelimit`] | the exact per-second sliding window behind per-key rate limits |
 //! | [`webhook`] | Standard Webhooks signatures |
 //! | [`email`] | normalisation of email identifiers |
 //! | [`time`] | [`time::UnixTime`], seconds since the epoch, passed in by the caller |
@@ -55,6 +56,7 @@ pub mod encoding;
 pub mod error;
 pub mod password;
 pub mod pkce;
+pub mod ratelimit;
 pub mod secret;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
