@@ -34,7 +34,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
     || fail "cargo install wasm-bindgen-cli"
 fi
 
-# 3. Chromium and its driver, from Debian's packages, for the browser tests.
+# 3. worker-build, which packages the Worker for wrangler (about 4 minutes).
+if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "0.8.7" ]; then
+  step "cargo install worker-build 0.8.7 (about 4 minutes)"
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR_INSTALL" \
+    cargo install --locked worker-build --version 0.8.7 --force \
+    || fail "cargo install worker-build"
+fi
+
+# 4. Chromium and its driver, from Debian's packages, for the browser tests.
 if ! have chromium || ! have chromedriver; then
   step "apt-get install chromium chromium-driver"
   SUDO=""
@@ -44,7 +52,7 @@ if ! have chromium || ! have chromedriver; then
     || fail "apt-get install chromium chromium-driver"
 fi
 
-# 4. npm dependencies, reinstalled only when package-lock.json changed.
+# 5. npm dependencies, reinstalled only when package-lock.json changed.
 stamp=node_modules/.keyward-lock-stamp
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then

@@ -1,8 +1,19 @@
-// `npm start`: builds the core and the npm package. The HTTP service arrives with the
-// Worker (worker/); until then this builds everything that exists and says so.
-import { run } from "./lib.mjs";
+// `npm start`: builds the Worker and serves Keyward on 127.0.0.1:8787 (or $PORT) under
+// `wrangler dev`, with D1, KV and Durable Object state persisted in .state/.
+import path from "node:path";
+import { root } from "./lib.mjs";
+import { ensureDevVars, migrate, startServer } from "./devserver.mjs";
 
-run("cargo", ["build", "-p", "keyward-core", "--release"]);
-run("node", ["scripts/build-pkg.mjs"]);
-console.log("\nKeyward core and the `keyward` package are built (pkg/dist, pkg/wasm).");
-console.log("The HTTP service (a Cloudflare Worker under wrangler dev) is not part of this build yet.");
+const port = Number(process.env.PORT ?? 8787);
+const persistTo = path.join(root, ".state");
+const secrets = ensureDevVars();
+migrate(persistTo);
+const server = await startServer({ port, persistTo, stdio: "inherit", timeoutMs: 600_000 });
+console.log(`\nKeyward is serving on ${server.origin}`);
+console.log(`Bootstrap the first org:\n  curl -X POST ${server.origin}/admin/bootstrap -H "Authorization: Bearer ${secrets.ADMIN_TOKEN}" -H 'Content-Type: application/json' -d '{"org_name":"acme"}'`);
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

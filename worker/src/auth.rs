@@ -1,0 +1,197 @@
+//! Authentication of `/v1/*` (SPEC §4, the 401 rule).
+//!
+//! The core parses and routes the bearer token; the key's Durable Object answers status
+//! and rate limit in one call. Every failure becomes the same 401 (rendered by
+//! `http.rs`); the precise reason goes to the audit log only. Authentication happens
+//! before rate limiting: a request that fails here consumes no budget.
+
+use keyward_core::ErrorCode;
+use keyward_core::api_key::key_prefix;
+use keyward_core::bearer::{Bearer, token_from_header};
+use keyward_core::digest::sha256;
+use keyward_core::encoding::hex_encode;
+use keyward_core::password::{self, Argon2Profile};
+use worker::{Method, Request, RequestInit};
+
+use crate::http::ApiError;
+use crate::objects::key_gate::{GateAnswer, GateRequest};
+use crate::routes::Cx;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::d1::{KeyLocator, KeyRecord};
+
+/// An authenticated caller.
+pub struct Principal {
+    pub org_id: String,
+    pub entity_id: String,
+    pub role: String,
+    pub credential_id: String,
+    pub key_prefix: String,
+    pub auth_method: &'static str,
+    pub namespaces: Vec<String>,
+    pub rate: RateInfo,
+}
+
+impl Principal {
+    /// Owners and admins manage their org.
+    pub fn is_admin(&self) -> bool {
+        matches!(self.role.as_str(), "owner" | "admin")
+    }
+}
+
+/// What the `RateLimit-*` headers report.
+pub struct RateInfo {
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset: u64,
+}
+
+/// Authenticates the request's bearer credential and consumes one unit of its budget.
+pub async fn authenticate(req: &Request, cx: &Cx<'_>) -> Result<Principal, ApiError> {
+    let header = req.headers().get("Authorization").ok().flatten();
+    let token = match token_from_header(header.as_deref()) {
+        Ok(token) => token,
+        Err(reason) => return Err(refuse(cx, reason.code(), None, None)),
+    };
+    let shown = Some(key_prefix(token).to_owned());
+    let bearer = match Bearer::route(token, &cx.config.prefix) {
+        Ok(bearer) => bearer,
+        Err(reason) => return Err(refuse(cx, reason.code(), shown, None)),
+    };
+    let now_ms = worker::Date::now().as_millis();
+    let answer = match &bearer {
+        Bearer::LookupKey(key) => {
+            let hash = key.lookup_hash(cx.config.hash_secret.expose(), cx.config.lookup_iterations);
+            let ask = GateRequest {
+                locator: KeyLocator::LookupHash(hex_encode(&hash)),
+                now_ms,
+                secret_digest: None,
+                verified: false,
+            };
+            gate(cx, &ask).await?
+        }
+        Bearer::IdSecretKey(key) => {
+            let mut ask = GateRequest {
+                locator: KeyLocator::CredentialId(key.credential_id().to_hex()),
+                now_ms,
+                secret_digest: Some(hex_encode(&sha256(key.secret().as_bytes()))),
+                verified: false,
+            };
+            match gate(cx, &ask).await? {
+                GateAnswer::Verify { phc } => match password::verify(key.secret().as_bytes(), &phc)
+                {
+                    Ok(true) => {
+                        ask.verified = true;
+                        gate(cx, &ask).await?
+                    }
+                    _ => GateAnswer::Refused {
+                        reason: "wrong_secret".into(),
+                        key: None,
+                    },
+                },
+                GateAnswer::Refused { reason, key: None } if reason == "unknown_key" => {
+                    // Spend what a real verification costs, so timing does not tell.
+                    let _ = password::verify_dummy(key.secret().as_bytes(), Argon2Profile::LIGHT);
+                    GateAnswer::Refused { reason, key: None }
+                }
+                other => other,
+            }
+        }
+        Bearer::Jwt(_) | Bearer::AccessToken(_) | Bearer::RefreshToken(_) => GateAnswer::Refused {
+            reason: format!("unsupported_{}", bearer.kind()),
+            key: None,
+        },
+        _ => GateAnswer::Refused {
+            reason: "unknown_token_shape".into(),
+            key: None,
+        },
+    };
+    match answer {
+        GateAnswer::Allowed {
+            key,
+            limit,
+            remaining,
+            reset,
+        } => Ok(principal(
+            key,
+            RateInfo {
+                limit,
+                remaining,
+                reset,
+            },
+        )),
+        GateAnswer::Limited { retry_after, .. } => Err(ApiError::rate_limited(
+            retry_after,
+            "rate limit exceeded for this API key",
+        )),
+        GateAnswer::Refused { reason, key } => Err(refuse_owned(cx, reason, shown, key)),
+        GateAnswer::Verify { .. } => Err(refuse(cx, "verification_loop", shown, None)),
+    }
+}
+
+fn principal(key: KeyRecord, rate: RateInfo) -> Principal {
+    Principal {
+        namespaces: serde_json::from_str(&key.namespaces).unwrap_or_default(),
+        org_id: key.org_id,
+        entity_id: key.entity_id,
+        role: key.role,
+        credential_id: key.id,
+        key_prefix: key.key_prefix,
+        auth_method: "api_key",
+        rate,
+    }
+}
+
+/// Asks the key's Durable Object. If it cannot be reached the request fails closed.
+async fn gate(cx: &Cx<'_>, ask: &GateRequest) -> Result<GateAnswer, ApiError> {
+    let attempt = async {
+        let stub = cx
+            .env
+            .durable_object("KEY_GATE")?
+            .id_from_name(&ask.locator.object_name())?
+            .get_stub()?;
+        let body =
+            serde_json::to_string(ask).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let mut response = stub
+            .fetch_with_request(Request::new_with_init("https://key-gate/authorize", &init)?)
+            .await?;
+        response.json::<GateAnswer>().await
+    };
+    attempt.await.map_err(|error| {
+        worker::console_error!("key gate unreachable: {error}");
+        ApiError::unavailable()
+    })
+}
+
+fn refuse(
+    cx: &Cx<'_>,
+    reason: &'static str,
+    shown: Option<String>,
+    key: Option<KeyRecord>,
+) -> ApiError {
+    refuse_owned(cx, reason.to_owned(), shown, key)
+}
+
+/// Writes the precise reason to the audit log and returns the uniform 401.
+fn refuse_owned(
+    cx: &Cx<'_>,
+    reason: String,
+    shown: Option<String>,
+    key: Option<KeyRecord>,
+) -> ApiError {
+    if let Ok(db) = cx.env.d1("DB") {
+        let event = AuditEvent {
+            org_id: key.as_ref().map(|k| k.org_id.clone()),
+            event: "auth.failed",
+            reason: Some(reason),
+            actor_id: key.as_ref().map(|k| k.entity_id.clone()),
+            credential_id: key.as_ref().map(|k| k.id.clone()),
+            key_prefix: key.as_ref().map(|k| k.key_prefix.clone()).or(shown),
+            detail: None,
+        };
+        cx.ctx
+            .wait_until(audit::record(db, cx.request_id.to_owned(), event));
+    }
+    ApiError::unauthorized()
+}

@@ -1,0 +1,197 @@
+//! The one place where outcomes become HTTP: status codes, the three response families,
+//! the 401 rule, security headers and `X-Request-Id`.
+
+use serde_json::{Value, json};
+use worker::{Headers, Response};
+
+use crate::config::Config;
+
+/// JSON request bodies larger than this are refused with 413 (SPEC §8).
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Which error shape a path answers with (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// `/v1/*`: `{"success": …, "data" | "error"}`.
+    V1,
+    /// `/auth/*`, `/entities/*`, `/admin/*`, `/health`: bare bodies, `{"error": {…}}`.
+    Bare,
+}
+
+impl Family {
+    pub fn of(path: &str) -> Self {
+        if path == "/v1" || path.starts_with("/v1/") {
+            Self::V1
+        } else {
+            Self::Bare
+        }
+    }
+}
+
+/// A refusal, rendered by [`error_response`].
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+    /// 401 under the 401 rule: one message for every reason.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            401,
+            "unauthorized",
+            "authentication failed: provide a valid bearer credential",
+        )
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", message)
+    }
+    pub fn not_found() -> Self {
+        Self::new(404, "not_found", "no such resource")
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(400, "invalid_request", message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(409, "conflict", message)
+    }
+    pub fn too_large() -> Self {
+        Self::new(413, "payload_too_large", "request body exceeds 65536 bytes")
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(405, "method_not_allowed", "method not allowed on this path")
+    }
+    pub fn rate_limited(retry_after: u64, message: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(retry_after.max(1)),
+            ..Self::new(429, "rate_limit_exceeded", message)
+        }
+    }
+    /// A dependency (the rate limiter) cannot be reached: refuse rather than wave through.
+    pub fn unavailable() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::new(503, "unavailable", "service temporarily unavailable")
+        }
+    }
+    pub fn internal() -> Self {
+        Self::new(500, "internal", "internal error")
+    }
+}
+
+/// Storage and runtime failures are ours, not the caller's: 500, details to the log.
+impl From<worker::Error> for ApiError {
+    fn from(error: worker::Error) -> Self {
+        worker::console_error!("runtime error: {error}");
+        Self::internal()
+    }
+}
+
+/// Renders an error in its family's shape. A 401 carries the `WWW-Authenticate`
+/// challenge that points at the protected-resource metadata (RFC 9728).
+pub fn error_response(
+    error: &ApiError,
+    family: Family,
+    request_id: &str,
+    config: Option<&Config>,
+) -> Response {
+    let inner = json!({ "code": error.code, "message": error.message, "request_id": request_id });
+    let body = match family {
+        Family::V1 => json!({ "success": false, "error": inner }),
+        Family::Bare => json!({ "error": inner }),
+    };
+    let mut response = json_response(error.status, &body);
+    let headers = response.headers_mut();
+    if let Some(seconds) = error.retry_after {
+        let _ = headers.set("Retry-After", &seconds.to_string());
+    }
+    if error.status == 401 {
+        if let Some(config) = config {
+            let challenge = format!(
+                "Bearer realm=\"{}\", resource_metadata=\"{}/.well-known/oauth-protected-resource\"",
+                config.realm, config.issuer
+            );
+            let _ = headers.set("WWW-Authenticate", &challenge);
+        }
+    }
+    response
+}
+
+/// A `/v1` success: `{"success": true, "data": …}` (plus `next_cursor` for lists).
+pub fn v1_ok(status: u16, data: Value, next_cursor: Option<Option<String>>) -> Response {
+    let mut body = json!({ "success": true, "data": data });
+    if let Some(cursor) = next_cursor {
+        body["next_cursor"] = cursor.map_or(Value::Null, Value::String);
+    }
+    json_response(status, &body)
+}
+
+/// A bare JSON body.
+pub fn bare_ok(status: u16, body: &Value) -> Response {
+    json_response(status, body)
+}
+
+fn json_response(status: u16, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    // Building a Response from bytes cannot fail short of the runtime itself failing.
+    Response::from_bytes(bytes)
+        .expect("the runtime builds a response from bytes")
+        .with_status(status)
+        .with_headers(headers)
+}
+
+/// Headers every response carries.
+pub fn finish(mut response: Response, request_id: &str) -> worker::Result<Response> {
+    let headers = response.headers_mut();
+    headers.set("X-Request-Id", request_id)?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    if !headers.has("Cache-Control")? {
+        headers.set("Cache-Control", "no-store")?;
+    }
+    Ok(response)
+}
+
+/// Reads a JSON body: size-checked before and after reading, parsed strictly into `T`
+/// (`serde(deny_unknown_fields)` on `T` refuses mass assignment).
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+    req: &mut worker::Request,
+) -> Result<T, ApiError> {
+    if let Ok(Some(length)) = req.headers().get("Content-Length") {
+        if length.parse::<usize>().map_or(true, |n| n > MAX_JSON_BODY) {
+            return Err(ApiError::too_large());
+        }
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::invalid("unreadable request body"))?;
+    if bytes.len() > MAX_JSON_BODY {
+        return Err(ApiError::too_large());
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid(format!("invalid JSON body: {}", describe_json_error(&e))))
+}
+
+/// serde_json's message without echoing input back (it may hold a secret).
+fn describe_json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    // serde_json messages name fields and types, never values, except for `invalid
+    // value: string "…"`; cut anything quoted to be safe.
+    match text.find('"') {
+        Some(i) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}

@@ -1,0 +1,36 @@
+//! Identifiers and the platform CSPRNG.
+
+use keyward_core::encoding::hex_encode;
+use rand_core::UnwrapErr;
+
+/// The platform CSPRNG (`crypto.getRandomValues`) as the core's `CryptoRng`.
+pub fn rng() -> UnwrapErr<getrandom::SysRng> {
+    UnwrapErr(getrandom::SysRng)
+}
+
+/// `n` random bytes as lowercase hex.
+fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    rand_core::Rng::fill_bytes(&mut rng(), &mut bytes);
+    hex_encode(&bytes)
+}
+
+/// `req_` + 16 random bytes in hex: every response's `X-Request-Id`.
+pub fn request_id() -> String {
+    format!("req_{}", random_hex::<16>())
+}
+
+/// `org_` + 16 random bytes in hex.
+pub fn org_id() -> String {
+    format!("org_{}", random_hex::<16>())
+}
+
+/// `ent_` + 16 random bytes in hex.
+pub fn entity_id() -> String {
+    format!("ent_{}", random_hex::<16>())
+}
+
+/// Unix seconds from the Worker's clock (frozen during a request, advanced by I/O).
+pub fn now_secs() -> u64 {
+    worker::Date::now().as_millis() / 1000
+}

@@ -1,0 +1,59 @@
+//! # keyward-worker
+//!
+//! Keyward's HTTP service on Cloudflare Workers. It is a thin adapter: every request is
+//! parsed here, every decision is made by `keyward-core`, state is committed through
+//! the storage modules, and [`http`] alone turns an outcome into a status and a body.
+//!
+//! ```text
+//!  request ─► lib.rs (route) ─► auth.rs ─► objects/key_gate.rs (one DO per key:
+//!                │                          live status + rate window, one hop)
+//!                ├─► routes/*.rs ─► store/d1.rs (record of truth) ─► http.rs ─► response
+//!                └─► store/audit.rs (every failure and change, never a secret)
+//! ```
+//!
+//! It does not: hold secrets in logs (only 12-character key prefixes), read the clock
+//! or RNG inside the core (it passes them in), or trust KV for anything that must be
+//! consistent (KV holds namespace values only). Storage is documented in `STORAGE.md`.
+
+mod auth;
+mod config;
+mod http;
+mod ids;
+mod objects;
+mod routes;
+mod store;
+
+pub use objects::key_gate::KeyGate;
+
+use worker::{Context, Env, Request, Response, event};
+
+use crate::http::{ApiError, Family};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let request_id = ids::request_id();
+    let path = req.path();
+    let family = Family::of(&path);
+    let outcome = match config::Config::from_env(&env, &req) {
+        Ok(config) => {
+            let cx = routes::Cx {
+                env: &env,
+                ctx: &ctx,
+                config: &config,
+                request_id: &request_id,
+            };
+            routes::dispatch(req, &cx)
+                .await
+                .map_err(|e| (e, Some(config)))
+        }
+        Err(e) => Err((e, None)),
+    };
+    let response = match outcome {
+        Ok(response) => response,
+        Err((error, config)) => http::error_response(&error, family, &request_id, config.as_ref()),
+    };
+    http::finish(response, &request_id)
+}
+
+/// Result of a route handler: a response, or an error [`http`] will render.
+pub(crate) type Outcome = Result<Response, ApiError>;

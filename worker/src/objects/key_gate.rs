@@ -1,0 +1,260 @@
+//! `KeyGate`: one Durable Object per API key, the single serialisation point of that key.
+//!
+//! It answers "is this key usable, and may this request pass its rate limit?" in one
+//! call, which is the only storage hop on the hot path:
+//!
+//! - the key's record (status, expiry, entity status, limit) is loaded from D1 on first
+//!   use and kept in memory; every change to the key or its entity writes D1 first, then
+//!   calls `/invalidate`, so the next request reloads it (a generation counter makes a
+//!   load that raced an invalidation start over instead of caching stale data);
+//! - the rate window (`keyward_core::ratelimit`) is decided in memory, where requests
+//!   are serialised, and persisted to the object's storage on every admission so that a
+//!   restart cannot reopen a spent window;
+//! - for `id_secret` keys it remembers SHA-256 digests of secrets the worker has already
+//!   verified with argon2id, so a repeat request costs no argon2 while status, expiry
+//!   and revocation are still read live on every request.
+
+// The `durable_object` macro generates undocumented glue.
+#![allow(missing_docs)]
+
+use std::cell::RefCell;
+
+use keyward_core::ratelimit::RateWindow;
+use serde::{Deserialize, Serialize};
+use worker::{DurableObject, Env, Request, Response, State, durable_object};
+
+use crate::store::d1::{self, KeyLocator, KeyRecord};
+
+/// What the worker asks.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GateRequest {
+    pub locator: KeyLocator,
+    pub now_ms: u64,
+    /// Hex SHA-256 of an `id_secret` key's secret.
+    pub secret_digest: Option<String>,
+    /// The worker verified `secret_digest` against the record's PHC string.
+    pub verified: bool,
+}
+
+/// What the gate answers.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum GateAnswer {
+    /// Authenticated and admitted.
+    Allowed {
+        key: KeyRecord,
+        limit: u32,
+        remaining: u32,
+        reset: u64,
+    },
+    /// Authenticated, over its limit.
+    Limited {
+        key: KeyRecord,
+        limit: u32,
+        retry_after: u64,
+    },
+    /// Not authenticated; `reason` goes to the audit log.
+    Refused {
+        reason: String,
+        key: Option<KeyRecord>,
+    },
+    /// An `id_secret` key whose secret must be checked first (argon2id in the worker).
+    Verify { phc: String },
+}
+
+enum Loaded {
+    Found(Box<KeyRecord>),
+    Missing,
+}
+
+#[derive(Default)]
+struct Gate {
+    record: Option<Loaded>,
+    generation: u64,
+    window: Option<RateWindow>,
+    verified_digests: Vec<String>,
+    last_touch_secs: u64,
+}
+
+/// Verified digests remembered per key (a key has one secret; the cap bounds memory
+/// against a caller cycling garbage that happens to… never verify: only verified
+/// digests are stored).
+const MAX_VERIFIED_DIGESTS: usize = 4;
+
+#[durable_object]
+pub struct KeyGate {
+    state: State,
+    env: Env,
+    gate: RefCell<Gate>,
+}
+
+impl DurableObject for KeyGate {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            gate: RefCell::new(Gate::default()),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        match req.path().as_str() {
+            "/authorize" => {
+                let ask: GateRequest = req.json().await?;
+                let answer = self.authorize(ask).await?;
+                Response::from_json(&answer)
+            }
+            "/invalidate" => {
+                let mut gate = self.gate.borrow_mut();
+                gate.generation += 1;
+                gate.record = None;
+                gate.verified_digests.clear();
+                Response::ok("invalidated")
+            }
+            _ => Response::error("not found", 404),
+        }
+    }
+}
+
+impl KeyGate {
+    async fn authorize(&self, ask: GateRequest) -> worker::Result<GateAnswer> {
+        let record = self.record(&ask.locator).await?;
+        let Some(key) = record else {
+            return Ok(GateAnswer::Refused {
+                reason: "unknown_key".into(),
+                key: None,
+            });
+        };
+        if let (KeyLocator::CredentialId(_), Some(digest)) = (&ask.locator, &ask.secret_digest) {
+            let known = self.gate.borrow().verified_digests.contains(digest);
+            if !known && !ask.verified {
+                let Some(phc) = key.secret_phc.clone() else {
+                    return Ok(GateAnswer::Refused {
+                        reason: "unknown_key".into(),
+                        key: None,
+                    });
+                };
+                return Ok(GateAnswer::Verify { phc });
+            }
+            if !known {
+                let mut gate = self.gate.borrow_mut();
+                if gate.verified_digests.len() >= MAX_VERIFIED_DIGESTS {
+                    gate.verified_digests.remove(0);
+                }
+                gate.verified_digests.push(digest.clone());
+            }
+        }
+        let now_secs = ask.now_ms / 1000;
+        if let Some(reason) = refusal(&key, now_secs) {
+            return Ok(GateAnswer::Refused {
+                reason: reason.into(),
+                key: Some(key),
+            });
+        }
+        self.ensure_window().await?;
+        let decision = {
+            let mut gate = self.gate.borrow_mut();
+            let window = gate.window.get_or_insert_with(RateWindow::default);
+            window.check(now_secs, key.rate_limit_rpm)
+        };
+        if !decision.allowed {
+            return Ok(GateAnswer::Limited {
+                key,
+                limit: decision.limit,
+                retry_after: decision.reset_secs,
+            });
+        }
+        let entries = self
+            .gate
+            .borrow()
+            .window
+            .as_ref()
+            .map(RateWindow::entries)
+            .unwrap_or_default();
+        self.state.storage().put("window", entries).await?;
+        self.touch(&key, now_secs);
+        Ok(GateAnswer::Allowed {
+            key,
+            limit: decision.limit,
+            remaining: decision.remaining,
+            reset: decision.reset_secs,
+        })
+    }
+
+    /// The key's record, loaded from D1 once per generation.
+    async fn record(&self, locator: &KeyLocator) -> worker::Result<Option<KeyRecord>> {
+        loop {
+            let generation = {
+                let gate = self.gate.borrow();
+                match &gate.record {
+                    Some(Loaded::Found(key)) => return Ok(Some((**key).clone())),
+                    Some(Loaded::Missing) => return Ok(None),
+                    None => gate.generation,
+                }
+            };
+            let loaded = d1::key_record(&self.env.d1("DB")?, locator).await?;
+            let mut gate = self.gate.borrow_mut();
+            if gate.generation == generation {
+                gate.record = Some(match &loaded {
+                    Some(key) => Loaded::Found(Box::new(key.clone())),
+                    None => Loaded::Missing,
+                });
+                return Ok(loaded);
+            }
+            // Invalidated while loading: the row may have changed; read it again.
+        }
+    }
+
+    async fn ensure_window(&self) -> worker::Result<()> {
+        if self.gate.borrow().window.is_some() {
+            return Ok(());
+        }
+        let entries: Vec<(u64, u32)> = self
+            .state
+            .storage()
+            .get("window")
+            .await?
+            .unwrap_or_default();
+        let mut gate = self.gate.borrow_mut();
+        if gate.window.is_none() {
+            gate.window = Some(RateWindow::from_entries(&entries));
+        }
+        Ok(())
+    }
+
+    /// Updates `last_used_at` at most once a minute, after the answer.
+    fn touch(&self, key: &KeyRecord, now_secs: u64) {
+        let due = {
+            let mut gate = self.gate.borrow_mut();
+            let due = now_secs >= gate.last_touch_secs + 60;
+            if due {
+                gate.last_touch_secs = now_secs;
+            }
+            due
+        };
+        if let (true, Ok(db)) = (due, self.env.d1("DB")) {
+            let id = key.id.clone();
+            self.state.wait_until(async move {
+                if let Err(error) = d1::touch_key(&db, &id, now_secs).await {
+                    worker::console_error!("last_used_at update failed: {error}");
+                }
+            });
+        }
+    }
+}
+
+/// Why a known key may not be used now, if it may not.
+fn refusal(key: &KeyRecord, now_secs: u64) -> Option<&'static str> {
+    if key.revoked_at.is_some() {
+        return Some("revoked");
+    }
+    if key.expires_at.is_some_and(|at| now_secs >= at) {
+        return Some("expired");
+    }
+    match key.entity_status.as_str() {
+        "active" => None,
+        "inactive" => Some("entity_inactive"),
+        "suspended" => Some("entity_suspended"),
+        _ => Some("entity_deleted"),
+    }
+}

@@ -1,0 +1,3 @@
+//! Durable Objects.
+
+pub mod key_gate;

@@ -1,0 +1,124 @@
+//! `POST /admin/bootstrap`: creates the first org, its owner and an owner API key.
+//!
+//! Guarded by `ADMIN_TOKEN` (compared in constant time) and usable once: the three rows
+//! are written in one D1 batch (a transaction) whose inserts only happen while no org
+//! exists, so concurrent bootstraps create exactly one org and the others get 409.
+
+use keyward_core::api_key::{CredentialId, LookupKey};
+use keyward_core::bearer::token_from_header;
+use keyward_core::email::normalize_email;
+use keyward_core::encoding::hex_encode;
+use keyward_core::secret::ct_eq;
+use serde::Deserialize;
+use serde_json::json;
+use wasm_bindgen::JsValue;
+use worker::Request;
+
+use crate::Outcome;
+use crate::http::{self, ApiError};
+use crate::ids::{self, now_secs, rng};
+use crate::routes::Cx;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::d1::{self, NewKey};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BootstrapBody {
+    org_name: String,
+    owner_email: Option<String>,
+}
+
+pub async fn bootstrap(mut req: Request, cx: &Cx<'_>) -> Outcome {
+    let header = req.headers().get("Authorization").ok().flatten();
+    let presented = token_from_header(header.as_deref()).unwrap_or("");
+    let authorized = cx
+        .config
+        .admin_token
+        .as_ref()
+        .is_some_and(|t| ct_eq(t.expose().as_bytes(), presented.as_bytes()));
+    if !authorized {
+        return Err(ApiError::unauthorized());
+    }
+    let body: BootstrapBody = http::json_body(&mut req).await?;
+    let org_name = body.org_name.trim();
+    if org_name.is_empty()
+        || org_name.chars().count() > 100
+        || org_name.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid(
+            "org_name must be 1-100 characters without control characters",
+        ));
+    }
+    let email = body
+        .owner_email
+        .as_deref()
+        .map(normalize_email)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("owner_email: {e}")))?;
+
+    let (org_id, entity_id, now) = (ids::org_id(), ids::entity_id(), now_secs());
+    let mut rng = rng();
+    let key = LookupKey::generate(&cx.config.prefix, &mut rng);
+    let key_id = CredentialId::generate(&mut rng).to_hex();
+    let hash =
+        hex_encode(&key.lookup_hash(cx.config.hash_secret.expose(), cx.config.lookup_iterations));
+    let db = cx.env.d1("DB")?;
+    let org = db
+        .prepare("INSERT INTO orgs (id, name, created_at) SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM orgs)")
+        .bind(&[org_id.as_str().into(), org_name.into(), JsValue::from_f64(now as f64)])?;
+    // The entity and key rows reference the org, so they fail (and roll the batch back)
+    // or insert nothing when the org insert was skipped.
+    let entity = db
+        .prepare(
+            "INSERT INTO entities (id, org_id, kind, name, email, role, status, created_at, updated_at) \
+             SELECT ?1, ?2, 'human', ?3, ?4, 'owner', 'active', ?5, ?5 WHERE EXISTS (SELECT 1 FROM orgs WHERE id = ?2)",
+        )
+        .bind(&[
+            entity_id.as_str().into(),
+            org_id.as_str().into(),
+            email.as_deref().unwrap_or("owner").into(),
+            email.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+            JsValue::from_f64(now as f64),
+        ])?;
+    let key_prefix = key.key_prefix().to_owned();
+    let new_key = NewKey {
+        id: &key_id,
+        org_id: &org_id,
+        entity_id: &entity_id,
+        name: "bootstrap owner key",
+        scheme: "lookup",
+        key_prefix: &key_prefix,
+        lookup_hash: Some(&hash),
+        secret_phc: None,
+        rate_limit_rpm: 1000,
+        namespaces: "[]",
+        created_at: now,
+        expires_at: None,
+    };
+    let results = db
+        .batch(vec![org, entity, d1::insert_key(&db, &new_key)?])
+        .await?;
+    if results.first().map_or(0, d1::changed) != 1 {
+        return Err(ApiError::conflict("already bootstrapped: an org exists"));
+    }
+    let event = AuditEvent {
+        org_id: Some(org_id.clone()),
+        event: "org.bootstrapped",
+        actor_id: Some(entity_id.clone()),
+        credential_id: Some(key_id.clone()),
+        key_prefix: Some(key_prefix.clone()),
+        ..AuditEvent::default()
+    };
+    cx.ctx
+        .wait_until(audit::record(db, cx.request_id.to_owned(), event));
+    Ok(http::bare_ok(
+        201,
+        &json!({
+            "org_id": org_id,
+            "entity_id": entity_id,
+            "key_id": key_id,
+            "key_prefix": key_prefix,
+            "plain_key": key.expose(),
+        }),
+    ))
+}

@@ -1,0 +1,345 @@
+//! `/v1/keys`: mint, list, inspect, update and revoke the caller's API keys.
+//!
+//! Plain keys are returned once, by `mint`, and never stored. A PATCH may change only
+//! `name`, `rate_limit_rpm`, `expires_at` and `namespaces` (unknown fields are refused,
+//! so `revoked_at`, `org_id` or the hash cannot be assigned). Revocation is a soft,
+//! idempotent, permanent `revoked_at`.
+
+use keyward_core::api_key::{CredentialId, IdSecretKey, KeyScheme, LookupKey};
+use keyward_core::encoding::hex_encode;
+use keyward_core::password::{self, Argon2Profile};
+use keyward_core::time::UnixTime;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use worker::{Method, Request, RequestInit};
+
+use crate::Outcome;
+use crate::auth::Principal;
+use crate::http::{self, ApiError};
+use crate::ids::{now_secs, rng};
+use crate::routes::{Cx, decode_cursor, encode_cursor, page_limit, query};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::d1::{self, KeyLocator, KeyRow, NewKey};
+
+/// Default `rate_limit_rpm`, and the most a member may set.
+const MEMBER_MAX_RPM: u32 = 60;
+/// The most an admin or owner may set.
+const ADMIN_MAX_RPM: u32 = 100_000;
+const MAX_NAMESPACES: usize = 50;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintBody {
+    name: String,
+    rate_limit_rpm: Option<u32>,
+    expires_at: Option<String>,
+    namespaces: Option<Vec<String>>,
+    scheme: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    name: Option<String>,
+    rate_limit_rpm: Option<u32>,
+    /// Absent: unchanged; `null`: no expiry; a timestamp: the new expiry.
+    #[serde(default, deserialize_with = "present")]
+    expires_at: Option<Option<String>>,
+    namespaces: Option<Vec<String>>,
+}
+
+/// Distinguishes `"expires_at": null` (Some(None)) from an absent field (None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+pub async fn mint(mut req: Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
+    let body: MintBody = http::json_body(&mut req).await?;
+    let name = valid_name(&body.name)?;
+    let rpm = valid_rpm(body.rate_limit_rpm.unwrap_or(MEMBER_MAX_RPM), p)?;
+    let now = now_secs();
+    let expires_at = body
+        .expires_at
+        .as_deref()
+        .map(|t| valid_expiry(t, now))
+        .transpose()?;
+    let namespaces = valid_namespaces(body.namespaces.unwrap_or_default())?;
+    let scheme = match body.scheme.as_deref() {
+        None => cx.config.default_scheme,
+        Some(s) => KeyScheme::parse(s)
+            .ok_or_else(|| ApiError::invalid("scheme must be lookup or id_secret"))?,
+    };
+    let mut rng = rng();
+    let (id, plain, lookup_hash, secret_phc) = match scheme {
+        KeyScheme::Lookup => {
+            let key = LookupKey::generate(&cx.config.prefix, &mut rng);
+            let hash = hex_encode(
+                &key.lookup_hash(cx.config.hash_secret.expose(), cx.config.lookup_iterations),
+            );
+            (
+                CredentialId::generate(&mut rng).to_hex(),
+                key.expose().to_owned(),
+                Some(hash),
+                None,
+            )
+        }
+        KeyScheme::IdSecret => {
+            let key = IdSecretKey::generate(&cx.config.prefix, &mut rng);
+            let phc = password::hash(key.secret().as_bytes(), Argon2Profile::LIGHT, &mut rng)
+                .map_err(|_| ApiError::internal())?;
+            (
+                key.credential_id().to_hex(),
+                key.expose().to_owned(),
+                None,
+                Some(phc),
+            )
+        }
+    };
+    let key_prefix = keyward_core::api_key::key_prefix(&plain).to_owned();
+    let namespaces_json = serde_json::to_string(&namespaces).map_err(|_| ApiError::internal())?;
+    let db = cx.env.d1("DB")?;
+    let new = NewKey {
+        id: &id,
+        org_id: &p.org_id,
+        entity_id: &p.entity_id,
+        name: &name,
+        scheme: scheme.as_str(),
+        key_prefix: &key_prefix,
+        lookup_hash: lookup_hash.as_deref(),
+        secret_phc: secret_phc.as_deref(),
+        rate_limit_rpm: rpm,
+        namespaces: &namespaces_json,
+        created_at: now,
+        expires_at,
+    };
+    d1::insert_key(&db, &new)?.run().await?;
+    record(
+        cx,
+        p,
+        "key.minted",
+        &id,
+        &key_prefix,
+        Some(json!({ "scheme": scheme.as_str(), "rate_limit_rpm": rpm })),
+    );
+    let row = d1::key_row(&db, &p.org_id, &id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    let mut data = render(&row);
+    data["plain_key"] = Value::String(plain);
+    Ok(http::v1_ok(201, data, None))
+}
+
+pub async fn list(req: &Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
+    let limit = page_limit(req)?;
+    let after = query(req, "cursor")
+        .map(|c| decode_cursor(&c))
+        .transpose()?;
+    let mut rows = d1::key_page(&cx.env.d1("DB")?, &p.entity_id, after, limit + 1).await?;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| encode_cursor(r.created_at, &r.id))
+    } else {
+        None
+    };
+    Ok(http::v1_ok(
+        200,
+        Value::Array(rows.iter().map(render).collect()),
+        Some(next),
+    ))
+}
+
+pub async fn get(cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
+    let row = owned_row(cx, p, id).await?;
+    Ok(http::v1_ok(200, render(&row), None))
+}
+
+pub async fn patch(mut req: Request, cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
+    let row = owned_row(cx, p, id).await?;
+    let body: PatchBody = http::json_body(&mut req).await?;
+    if row.revoked_at.is_some() {
+        return Err(ApiError::conflict(
+            "key is revoked; revoked keys cannot be changed",
+        ));
+    }
+    let name = body
+        .name
+        .as_deref()
+        .map(valid_name)
+        .transpose()?
+        .unwrap_or_else(|| row.name.clone());
+    let rpm = body
+        .rate_limit_rpm
+        .map(|r| valid_rpm(r, p))
+        .transpose()?
+        .unwrap_or(row.rate_limit_rpm);
+    let expires_at = match &body.expires_at {
+        None => row.expires_at,
+        Some(None) => None,
+        Some(Some(t)) => Some(valid_expiry(t, now_secs())?),
+    };
+    let namespaces = match body.namespaces {
+        Some(ns) => {
+            serde_json::to_string(&valid_namespaces(ns)?).map_err(|_| ApiError::internal())?
+        }
+        None => row.namespaces.clone(),
+    };
+    let db = cx.env.d1("DB")?;
+    if !d1::update_key(&db, &row, &name, rpm, expires_at, &namespaces).await? {
+        return Err(ApiError::conflict(
+            "key changed concurrently; read it again and retry",
+        ));
+    }
+    invalidate(cx, &row.locator()).await?;
+    record(cx, p, "key.updated", &row.id, &row.key_prefix, None);
+    let row = d1::key_row(&db, &p.org_id, &row.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok(http::v1_ok(200, render(&row), None))
+}
+
+pub async fn revoke(cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
+    let row = owned_row(cx, p, id).await?;
+    let db = cx.env.d1("DB")?;
+    // D1 first, then the gate: once this answers, no reload can bring the key back.
+    let revoked_now = d1::revoke_key(&db, &p.org_id, &row.id, now_secs()).await?;
+    invalidate(cx, &row.locator()).await?;
+    if revoked_now {
+        record(cx, p, "key.revoked", &row.id, &row.key_prefix, None);
+    }
+    let row = d1::key_row(&db, &p.org_id, &row.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok(http::v1_ok(200, render(&row), None))
+}
+
+/// The key if it belongs to the caller (or the caller administers its org); else 404.
+async fn owned_row(cx: &Cx<'_>, p: &Principal, id: &str) -> Result<KeyRow, ApiError> {
+    if CredentialId::parse(id).is_none() {
+        return Err(ApiError::not_found());
+    }
+    let row = d1::key_row(&cx.env.d1("DB")?, &p.org_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if row.entity_id == p.entity_id || p.is_admin() {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// Tells the key's gate to reload from D1; the change is not acknowledged until it has.
+async fn invalidate(cx: &Cx<'_>, locator: &KeyLocator) -> Result<(), ApiError> {
+    let stub = cx
+        .env
+        .durable_object("KEY_GATE")?
+        .id_from_name(&locator.object_name())?
+        .get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post);
+    let response = stub
+        .fetch_with_request(Request::new_with_init(
+            "https://key-gate/invalidate",
+            &init,
+        )?)
+        .await;
+    match response {
+        Ok(r) if r.status_code() == 200 => Ok(()),
+        _ => Err(ApiError::unavailable()),
+    }
+}
+
+fn record(
+    cx: &Cx<'_>,
+    p: &Principal,
+    event: &'static str,
+    id: &str,
+    key_prefix: &str,
+    detail: Option<Value>,
+) {
+    if let Ok(db) = cx.env.d1("DB") {
+        let entry = AuditEvent {
+            org_id: Some(p.org_id.clone()),
+            event,
+            reason: None,
+            actor_id: Some(p.entity_id.clone()),
+            credential_id: Some(id.to_owned()),
+            key_prefix: Some(key_prefix.to_owned()),
+            detail,
+        };
+        cx.ctx
+            .wait_until(audit::record(db, cx.request_id.to_owned(), entry));
+    }
+}
+
+/// A key's public metadata: never its hash, never the plain key.
+fn render(row: &KeyRow) -> Value {
+    let time = |t: Option<u64>| t.map_or(Value::Null, |t| Value::String(UnixTime(t).to_rfc3339()));
+    json!({
+        "id": row.id,
+        "name": row.name,
+        "key_prefix": row.key_prefix,
+        "scheme": row.scheme,
+        "rate_limit_rpm": row.rate_limit_rpm,
+        "namespaces": serde_json::from_str::<Value>(&row.namespaces).unwrap_or(Value::Array(vec![])),
+        "created_at": UnixTime(row.created_at).to_rfc3339(),
+        "expires_at": time(row.expires_at),
+        "revoked_at": time(row.revoked_at),
+        "last_used_at": time(row.last_used_at),
+    })
+}
+
+fn valid_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    let ok = !name.is_empty() && name.chars().count() <= 100 && !name.chars().any(char::is_control);
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(ApiError::invalid(
+            "name must be 1-100 characters without control characters",
+        ))
+    }
+}
+
+fn valid_rpm(rpm: u32, p: &Principal) -> Result<u32, ApiError> {
+    let max = if p.is_admin() {
+        ADMIN_MAX_RPM
+    } else {
+        MEMBER_MAX_RPM
+    };
+    if (1..=max).contains(&rpm) {
+        Ok(rpm)
+    } else {
+        Err(ApiError::invalid(format!(
+            "rate_limit_rpm must be between 1 and {max} for your role"
+        )))
+    }
+}
+
+fn valid_expiry(text: &str, now: u64) -> Result<u64, ApiError> {
+    let at = UnixTime::parse_rfc3339(text)
+        .map_err(|_| ApiError::invalid("expires_at must be an RFC 3339 timestamp"))?;
+    if at.secs() <= now {
+        return Err(ApiError::invalid("expires_at must be in the future"));
+    }
+    Ok(at.secs())
+}
+
+/// Namespace names: `[a-z0-9][a-z0-9._-]{0,62}`, unique, at most 50.
+fn valid_namespaces(mut names: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let ok = |n: &String| {
+        let b = n.as_bytes();
+        (1..=63).contains(&b.len())
+            && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+            && b.iter().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+            })
+    };
+    if names.len() > MAX_NAMESPACES || !names.iter().all(ok) {
+        return Err(ApiError::invalid(
+            "namespaces must be at most 50 names of [a-z0-9._-], 1-63 characters",
+        ));
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}

@@ -1,0 +1,105 @@
+//! Routing: method + path → handler. `/v1/*` authenticates first.
+
+mod admin;
+mod audit_log;
+mod keys;
+mod whoami;
+
+use worker::{Context, Env, Method, Request, Response};
+
+use crate::Outcome;
+use crate::auth::{self, Principal};
+use crate::config::Config;
+use crate::http::{self, ApiError};
+
+/// What every handler may use.
+pub struct Cx<'a> {
+    pub env: &'a Env,
+    pub ctx: &'a Context,
+    pub config: &'a Config,
+    pub request_id: &'a str,
+}
+
+pub async fn dispatch(req: Request, cx: &Cx<'_>) -> Outcome {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (req.method(), segments.as_slice()) {
+        (Method::Get, ["health"]) => Ok(http::bare_ok(200, &serde_json::json!({ "status": "ok" }))),
+        (Method::Post, ["admin", "bootstrap"]) => admin::bootstrap(req, cx).await,
+        (_, ["admin", "bootstrap"] | ["health"]) => Err(ApiError::method_not_allowed()),
+        (_, ["v1", rest @ ..]) => {
+            let rest: Vec<String> = rest.iter().map(|s| (*s).to_owned()).collect();
+            let principal = auth::authenticate(&req, cx).await?;
+            let mut response = v1(req, cx, &principal, &rest).await?;
+            rate_headers(&mut response, &principal)?;
+            Ok(response)
+        }
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+async fn v1(req: Request, cx: &Cx<'_>, principal: &Principal, rest: &[String]) -> Outcome {
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    match (req.method(), rest.as_slice()) {
+        (Method::Get, ["whoami"]) => whoami::get(cx, principal),
+        (Method::Post, ["keys"]) => keys::mint(req, cx, principal).await,
+        (Method::Get, ["keys"]) => keys::list(&req, cx, principal).await,
+        (Method::Get, ["keys", id]) => keys::get(cx, principal, id).await,
+        (Method::Patch, ["keys", id]) => keys::patch(req, cx, principal, id).await,
+        (Method::Delete, ["keys", id]) => keys::revoke(cx, principal, id).await,
+        (Method::Get, ["audit"]) => audit_log::list(&req, cx, principal).await,
+        (_, ["whoami" | "keys" | "audit"] | ["keys", _]) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+fn rate_headers(response: &mut Response, principal: &Principal) -> Result<(), ApiError> {
+    let headers = response.headers_mut();
+    headers.set("RateLimit-Limit", &principal.rate.limit.to_string())?;
+    headers.set("RateLimit-Remaining", &principal.rate.remaining.to_string())?;
+    headers.set("RateLimit-Reset", &principal.rate.reset.to_string())?;
+    Ok(())
+}
+
+/// A page size from `?limit=` (1–100, default 50).
+pub fn page_limit(req: &Request) -> Result<u32, ApiError> {
+    match query(req, "limit") {
+        None => Ok(50),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit must be 1-100")),
+    }
+}
+
+/// One query parameter, decoded.
+pub fn query(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Cursors are opaque to clients: base64url of `created_at:id`.
+pub fn encode_cursor(created_at: u64, id: &str) -> String {
+    keyward_core::encoding::b64url_encode(format!("{created_at}:{id}").as_bytes())
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<(u64, String), ApiError> {
+    let bad = || ApiError::invalid("invalid cursor");
+    if cursor.len() > 200 {
+        return Err(bad());
+    }
+    let bytes = keyward_core::encoding::b64url_decode(cursor).ok_or_else(bad)?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (created, id) = text.split_once(':').ok_or_else(bad)?;
+    let id_ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    match (created.parse::<u64>(), id_ok) {
+        (Ok(created), true) => Ok((created, id.to_owned())),
+        _ => Err(bad()),
+    }
+}

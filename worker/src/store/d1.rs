@@ -1,0 +1,230 @@
+//! D1 queries. Every write that must not race states how it is made atomic: a single
+//! statement with a guard in its `WHERE`, a batch (one transaction), or a
+//! compare-and-swap on `version` whose changed-row count is checked.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::http::ApiError;
+
+/// What authentication needs of an API key: the credential joined with its entity.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub id: String,
+    pub org_id: String,
+    pub entity_id: String,
+    pub role: String,
+    pub entity_status: String,
+    pub scheme: String,
+    pub key_prefix: String,
+    pub secret_phc: Option<String>,
+    pub rate_limit_rpm: u32,
+    pub namespaces: String,
+    pub expires_at: Option<u64>,
+    pub revoked_at: Option<u64>,
+}
+
+const KEY_RECORD_SELECT: &str = "SELECT c.id, c.org_id, c.entity_id, e.role, e.status AS entity_status, c.scheme, \
+     c.key_prefix, c.secret_phc, c.rate_limit_rpm, c.namespaces, c.expires_at, c.revoked_at \
+     FROM credentials c JOIN entities e ON e.id = c.entity_id WHERE c.kind = 'api_key' AND ";
+
+/// Loads a key by its lookup hash (lookup scheme) or its id (id_secret scheme).
+pub async fn key_record(db: &D1Database, by: &KeyLocator) -> worker::Result<Option<KeyRecord>> {
+    let (clause, value) = match by {
+        KeyLocator::LookupHash(hash) => ("c.lookup_hash = ?1", hash),
+        KeyLocator::CredentialId(id) => ("c.id = ?1 AND c.scheme = 'id_secret'", id),
+    };
+    db.prepare(format!("{KEY_RECORD_SELECT}{clause}"))
+        .bind(&[JsValue::from_str(value)])?
+        .first::<KeyRecord>(None)
+        .await
+}
+
+/// How a key's row (and its Durable Object) is found.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "by", content = "value", rename_all = "snake_case")]
+pub enum KeyLocator {
+    LookupHash(String),
+    CredentialId(String),
+}
+
+impl KeyLocator {
+    /// The Durable Object name of the key: one object per key.
+    pub fn object_name(&self) -> String {
+        match self {
+            Self::LookupHash(h) => format!("lookup:{h}"),
+            Self::CredentialId(id) => format!("id:{id}"),
+        }
+    }
+}
+
+/// A key's public metadata row.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyRow {
+    pub id: String,
+    pub org_id: String,
+    pub entity_id: String,
+    pub name: String,
+    pub key_prefix: String,
+    pub scheme: String,
+    pub lookup_hash: Option<String>,
+    pub rate_limit_rpm: u32,
+    pub namespaces: String,
+    pub created_at: u64,
+    pub expires_at: Option<u64>,
+    pub revoked_at: Option<u64>,
+    pub last_used_at: Option<u64>,
+    pub version: u64,
+}
+
+const KEY_ROW_SELECT: &str = "SELECT id, org_id, entity_id, name, key_prefix, scheme, lookup_hash, rate_limit_rpm, \
+     namespaces, created_at, expires_at, revoked_at, last_used_at, version FROM credentials WHERE kind = 'api_key' ";
+
+impl KeyRow {
+    /// Where this key's Durable Object lives.
+    pub fn locator(&self) -> KeyLocator {
+        match &self.lookup_hash {
+            Some(hash) => KeyLocator::LookupHash(hash.clone()),
+            None => KeyLocator::CredentialId(self.id.clone()),
+        }
+    }
+}
+
+/// One key of an org, or `None` (also for another org's id: the caller answers 404).
+pub async fn key_row(db: &D1Database, org_id: &str, id: &str) -> worker::Result<Option<KeyRow>> {
+    db.prepare(format!("{KEY_ROW_SELECT}AND org_id = ?1 AND id = ?2"))
+        .bind(&[org_id.into(), id.into()])?
+        .first::<KeyRow>(None)
+        .await
+}
+
+/// A page of an entity's keys in (created_at, id) order, after `after` if given.
+pub async fn key_page(
+    db: &D1Database,
+    entity_id: &str,
+    after: Option<(u64, String)>,
+    limit: u32,
+) -> worker::Result<Vec<KeyRow>> {
+    let (created, id) = after.unwrap_or((0, String::new()));
+    db.prepare(format!(
+        "{KEY_ROW_SELECT}AND entity_id = ?1 AND (created_at, id) > (?2, ?3) ORDER BY created_at, id LIMIT ?4"
+    ))
+    .bind(&[entity_id.into(), JsValue::from_f64(created as f64), id.into(), JsValue::from_f64(f64::from(limit))])?
+    .all()
+    .await?
+    .results::<KeyRow>()
+}
+
+/// A new API key's row.
+pub struct NewKey<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub entity_id: &'a str,
+    pub name: &'a str,
+    pub scheme: &'a str,
+    pub key_prefix: &'a str,
+    pub lookup_hash: Option<&'a str>,
+    pub secret_phc: Option<&'a str>,
+    pub rate_limit_rpm: u32,
+    pub namespaces: &'a str,
+    pub created_at: u64,
+    pub expires_at: Option<u64>,
+}
+
+fn opt_str(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+pub fn opt_secs(value: Option<u64>) -> JsValue {
+    value.map_or(JsValue::NULL, |v| JsValue::from_f64(v as f64))
+}
+
+/// The insert of a key row, to run alone or inside a batch.
+pub fn insert_key(db: &D1Database, key: &NewKey<'_>) -> worker::Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO credentials (id, org_id, entity_id, kind, name, scheme, key_prefix, lookup_hash, secret_phc, \
+         rate_limit_rpm, namespaces, created_at, expires_at) VALUES (?1, ?2, ?3, 'api_key', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .bind(&[
+        key.id.into(),
+        key.org_id.into(),
+        key.entity_id.into(),
+        key.name.into(),
+        key.scheme.into(),
+        key.key_prefix.into(),
+        opt_str(key.lookup_hash),
+        opt_str(key.secret_phc),
+        JsValue::from_f64(f64::from(key.rate_limit_rpm)),
+        key.namespaces.into(),
+        JsValue::from_f64(key.created_at as f64),
+        opt_secs(key.expires_at),
+    ])
+}
+
+/// Applies a PATCH with compare-and-swap on `version`: `Ok(false)` when the row changed
+/// (or was revoked) since it was read, and nothing was written.
+pub async fn update_key(
+    db: &D1Database,
+    row: &KeyRow,
+    name: &str,
+    rate_limit_rpm: u32,
+    expires_at: Option<u64>,
+    namespaces: &str,
+) -> Result<bool, ApiError> {
+    let result = db
+        .prepare(
+            "UPDATE credentials SET name = ?1, rate_limit_rpm = ?2, expires_at = ?3, namespaces = ?4, version = version + 1 \
+             WHERE id = ?5 AND org_id = ?6 AND version = ?7 AND revoked_at IS NULL",
+        )
+        .bind(&[
+            name.into(),
+            JsValue::from_f64(f64::from(rate_limit_rpm)),
+            opt_secs(expires_at),
+            namespaces.into(),
+            row.id.as_str().into(),
+            row.org_id.as_str().into(),
+            JsValue::from_f64(row.version as f64),
+        ])?
+        .run()
+        .await?;
+    Ok(changed(&result) == 1)
+}
+
+/// Sets `revoked_at` once; `Ok(true)` if this call revoked it, `Ok(false)` if it
+/// already was. A revoked key is never reactivated: no statement clears `revoked_at`.
+pub async fn revoke_key(
+    db: &D1Database,
+    org_id: &str,
+    id: &str,
+    now: u64,
+) -> Result<bool, ApiError> {
+    let result = db
+        .prepare(
+            "UPDATE credentials SET revoked_at = ?1, version = version + 1 \
+             WHERE id = ?2 AND org_id = ?3 AND kind = 'api_key' AND revoked_at IS NULL",
+        )
+        .bind(&[JsValue::from_f64(now as f64), id.into(), org_id.into()])?
+        .run()
+        .await?;
+    Ok(changed(&result) == 1)
+}
+
+/// Records use, at most once a minute per key (the key's Durable Object throttles).
+pub async fn touch_key(db: &D1Database, id: &str, now: u64) -> worker::Result<()> {
+    db.prepare("UPDATE credentials SET last_used_at = ?1 WHERE id = ?2")
+        .bind(&[JsValue::from_f64(now as f64), id.into()])?
+        .run()
+        .await
+        .map(|_| ())
+}
+
+/// Rows changed by a write, from D1's metadata.
+pub fn changed(result: &worker::D1Result) -> u64 {
+    result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .map_or(0, |c| c as u64)
+}
