@@ -56,6 +56,10 @@ pub async fn bootstrap(mut req: Request, cx: &Cx<'_>) -> Outcome {
         .transpose()
         .map_err(|e| ApiError::invalid(format!("owner_email: {e}")))?;
 
+    let db = cx.env.d1("DB")?;
+    if any_org(&db).await? {
+        return Err(already_bootstrapped());
+    }
     let (org_id, entity_id, now) = (ids::org_id(), ids::entity_id(), now_secs());
     let mut rng = rng();
     let key = LookupKey::generate(&cx.config.prefix, &mut rng);
@@ -66,8 +70,8 @@ pub async fn bootstrap(mut req: Request, cx: &Cx<'_>) -> Outcome {
     let org = db
         .prepare("INSERT INTO orgs (id, name, created_at) SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM orgs)")
         .bind(&[org_id.as_str().into(), org_name.into(), JsValue::from_f64(now as f64)])?;
-    // The entity and key rows reference the org, so they fail (and roll the batch back)
-    // or insert nothing when the org insert was skipped.
+    // If another bootstrap won the race since the check above, the org insert is
+    // skipped, the key row then breaks its foreign key and the whole batch rolls back.
     let entity = db
         .prepare(
             "INSERT INTO entities (id, org_id, kind, name, email, role, status, created_at, updated_at) \
@@ -121,4 +125,16 @@ pub async fn bootstrap(mut req: Request, cx: &Cx<'_>) -> Outcome {
             "plain_key": key.expose(),
         }),
     ))
+}
+
+async fn any_org(db: &worker::D1Database) -> Result<bool, ApiError> {
+    Ok(db
+        .prepare("SELECT 1 AS one FROM orgs LIMIT 1")
+        .first::<serde_json::Value>(None)
+        .await?
+        .is_some())
+}
+
+fn already_bootstrapped() -> ApiError {
+    ApiError::conflict("already bootstrapped: an org exists")
 }

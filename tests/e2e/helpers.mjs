@@ -1,0 +1,113 @@
+// Shared by the end-to-end tests: a real `wrangler dev` on a free loopback port with a
+// fresh local state folder, the secrets the tests need to know, and small HTTP and D1
+// helpers. Every server is stopped by its PID in `after`.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { pbkdf2Sync, randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, migrate, startServer, wranglerEnv } from "../../scripts/devserver.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * Starts a Keyward server with a fresh state folder (or `persistTo`, to restart on the
+ * same state). Returns `{ origin, stop, restart, sql, vars, persistTo }`.
+ */
+export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {} } = {}) {
+  const state = persistTo ?? mkdtempSync(path.join(tmpdir(), "keyward-e2e-"));
+  const vars = {
+    KEY_PREFIX: prefix,
+    HASH_SECRET: randomBytes(32).toString("hex"),
+    ADMIN_TOKEN: randomBytes(32).toString("hex"),
+    ...extra,
+  };
+  migrate(state);
+  let server = await startServer({ port: await freePort(), persistTo: state, vars });
+  const handle = {
+    vars,
+    persistTo: state,
+    get origin() {
+      return server.origin;
+    },
+    async stop() {
+      await server.stop();
+    },
+    /** Stops the server and starts it again on the same state (a new port). */
+    async restart() {
+      await server.stop();
+      server = await startServer({ port: await freePort(), persistTo: state, vars });
+    },
+    /** Runs SQL against the local D1 database and returns the rows. */
+    sql(command) {
+      const r = spawnSync(
+        process.execPath,
+        [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", command],
+        { cwd: path.join(root, "worker"), env: { ...wranglerEnv, WRANGLER_LOG: "log" }, encoding: "utf8" },
+      );
+      if (r.status !== 0) throw new Error(`d1 execute failed: ${r.stderr}\n${r.stdout}`);
+      return JSON.parse(r.stdout)[0].results;
+    },
+    /** The lookup hash of a key as the server stores it, computed by node:crypto. */
+    lookupHash(key) {
+      return pbkdf2Sync(key, vars.HASH_SECRET, 1000, 32, "sha256").toString("hex");
+    },
+    cleanup() {
+      if (!persistTo) rmSync(state, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+/** A JSON request; returns `{ status, headers, body, text }`. */
+export async function call(origin, method, pathname, { token, body, headers = {}, raw } = {}) {
+  const h = { ...headers };
+  if (token !== undefined) h.authorization = `Bearer ${token}`;
+  let payload = raw;
+  if (body !== undefined) {
+    h["content-type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const res = await fetch(`${origin}${pathname}`, { method, headers: h, body: payload });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: json, text };
+}
+
+/** Bootstraps the first org; returns the bootstrap answer (with `plain_key`). */
+export async function bootstrap(server, orgName = "acme") {
+  const r = await call(server.origin, "POST", "/admin/bootstrap", {
+    token: server.vars.ADMIN_TOKEN,
+    body: { org_name: orgName, owner_email: `owner@${orgName}.example` },
+  });
+  if (r.status !== 201) throw new Error(`bootstrap failed: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+/**
+ * Creates a second org with a member entity and one lookup key directly in D1 (there
+ * is no public org-creation endpoint yet besides bootstrap). `entityStatus` lets a test
+ * create a soft-deleted entity.
+ */
+export function seedOrg(server, { name = "other", role = "owner", entityStatus = "active", prefix = server.vars.KEY_PREFIX } = {}) {
+  const hex = (n) => randomBytes(n).toString("hex");
+  const org = `org_${hex(16)}`;
+  const entity = `ent_${hex(16)}`;
+  const keyId = hex(16);
+  const key = `${prefix}_${randomBytes(32).toString("base64url")}`;
+  const now = Math.floor(Date.now() / 1000);
+  server.sql(
+    `INSERT INTO orgs (id, name, created_at) VALUES ('${org}', '${name}', ${now});
+     INSERT INTO entities (id, org_id, kind, name, role, status, created_at, updated_at)
+       VALUES ('${entity}', '${org}', 'service', '${name}-svc', '${role}', '${entityStatus}', ${now}, ${now});
+     INSERT INTO credentials (id, org_id, entity_id, kind, name, scheme, key_prefix, lookup_hash, rate_limit_rpm, created_at)
+       VALUES ('${keyId}', '${org}', '${entity}', 'api_key', 'seeded', 'lookup', '${key.slice(0, 12)}', '${server.lookupHash(key)}', 60, ${now});`,
+  );
+  return { org, entity, keyId, key };
+}
