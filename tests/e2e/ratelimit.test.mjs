@@ -1,0 +1,55 @@
+// Exact per-key rate limits under concurrency (SPEC §6), authentication before rate
+// limiting, and revocation that holds under a burst fired right after it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { bootstrap, call, keyward } from "./helpers.mjs";
+
+let server;
+let owner;
+before(async () => {
+  server = await keyward({ prefix: "ptmc" });
+  owner = await bootstrap(server);
+});
+after(async () => {
+  await server?.stop();
+  server?.cleanup();
+});
+
+const burst = (n, token) => Promise.all(Array.from({ length: n }, () => call(server.origin, "GET", "/v1/whoami", { token })));
+const tally = (results) => results.reduce((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+
+for (const scheme of ["lookup", "id_secret"]) {
+  test(`200 concurrent requests on a 60-rpm ${scheme} key: exactly 60 pass, 140 get 429`, async () => {
+    const key = (await call(server.origin, "POST", "/v1/keys", { token: owner.plain_key, body: { name: `rl-${scheme}`, scheme } })).body.data;
+    const results = await burst(200, key.plain_key);
+    assert.deepEqual(tally(results), { 200: 60, 429: 140 });
+    for (const r of results.filter((r) => r.status === 429)) {
+      const retry = Number(r.headers.get("retry-after"));
+      assert.ok(retry >= 1 && retry <= 61, `Retry-After ${retry}`);
+      assert.equal(r.body.error.code, "rate_limit_exceeded");
+    }
+    const remaining = results.filter((r) => r.status === 200).map((r) => Number(r.headers.get("ratelimit-remaining")));
+    assert.deepEqual(remaining.sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i), "each admission saw its own count");
+  });
+}
+
+test("invalid keys never see 429 and consume no budget", async () => {
+  const results = await burst(200, `ptmc_${randomBytes(32).toString("base64url")}`);
+  assert.deepEqual(tally(results), { 401: 200 });
+  const key = (await call(server.origin, "POST", "/v1/keys", { token: owner.plain_key, body: { name: "untouched", rate_limit_rpm: 5 } })).body.data;
+  const wrong = `${key.plain_key.slice(0, -2)}${key.plain_key.endsWith("AA") ? "BA" : "AA"}`;
+  await burst(50, wrong);
+  const ok = await call(server.origin, "GET", "/v1/whoami", { token: key.plain_key });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get("ratelimit-remaining"), "4", "failed attempts did not count");
+});
+
+test("a revoked key fails on the very next request, also under 500 parallel requests", async () => {
+  const key = (await call(server.origin, "POST", "/v1/keys", { token: owner.plain_key, body: { name: "burst", rate_limit_rpm: 100000 } })).body.data;
+  assert.equal((await call(server.origin, "GET", "/v1/whoami", { token: key.plain_key })).status, 200);
+  const revoke = await call(server.origin, "DELETE", `/v1/keys/${key.id}`, { token: owner.plain_key });
+  assert.equal(revoke.status, 200);
+  const results = await burst(500, key.plain_key);
+  assert.deepEqual(tally(results), { 401: 500 });
+});
