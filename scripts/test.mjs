@@ -2,7 +2,9 @@
 //   1. the core natively (unit, RFC vectors, property tests);
 //   2. the core's RFC vectors and the bindings' tests compiled to wasm, in Node;
 //   3. the same in headless Chromium (wasm-bindgen-test-runner + chromedriver);
-//   4. the npm package: build, then Node's test runner (Node, Chromium, npm pack).
+//   4. the npm package: build, then Node's test runner (Node, Chromium, npm pack);
+//   5. the Worker end to end: build, then Node's test runner against real `wrangler dev`
+//      servers (each test file starts its own on a free loopback port).
 // A stage that fails does not stop the others; the exit code is non-zero if any failed.
 import path from "node:path";
 import { root, run, runCaptured } from "./lib.mjs";
@@ -37,6 +39,7 @@ const stages = [
   { name: "wasm in Node", cmd: "cargo", args: ["test", ...wasmTests], counts: cargoCounts },
   { name: "wasm in Chromium", cmd: "cargo", args: ["test", ...wasmTests], env: browserEnv, counts: cargoCounts },
   { name: "npm package", before: () => run("node", ["scripts/build-pkg.mjs"]), cmd: "node", args: ["--test", "--test-reporter=tap", "tests/pkg/"], counts: nodeCounts },
+  { name: "worker end-to-end", before: () => run("node", ["scripts/build-worker.mjs"]), cmd: "node", args: ["--test", "--test-reporter=tap", "tests/e2e/"], counts: nodeCounts },
 ];
 
 const results = [];

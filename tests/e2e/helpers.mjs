@@ -69,7 +69,7 @@ export async function call(origin, method, pathname, { token, body, headers = {}
     h["content-type"] = "application/json";
     payload = JSON.stringify(body);
   }
-  const res = await fetch(`${origin}${pathname}`, { method, headers: h, body: payload });
+  const res = await fetchRetryingStaleSocket(`${origin}${pathname}`, { method, headers: h, body: payload });
   const text = await res.text();
   let json;
   try {
@@ -78,6 +78,20 @@ export async function call(origin, method, pathname, { token, body, headers = {}
     json = undefined;
   }
   return { status: res.status, headers: res.headers, body: json, text };
+}
+
+/**
+ * fetch(), retried once when a kept-alive socket was closed by the dev server while
+ * idle (undici reports "other side closed" before the request reached the server).
+ */
+async function fetchRetryingStaleSocket(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const stale = /other side closed|ECONNRESET|socket hang up/.test(`${error.cause?.message} ${error.cause?.code}`);
+    if (!stale) throw error;
+    return fetch(url, init);
+  }
 }
 
 /** Bootstraps the first org; returns the bootstrap answer (with `plain_key`). */

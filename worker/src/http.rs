@@ -164,25 +164,49 @@ pub fn finish(mut response: Response, request_id: &str) -> worker::Result<Respon
     Ok(response)
 }
 
-/// Reads a JSON body: size-checked before and after reading, parsed strictly into `T`
+/// A body this much larger than the limit is still read (and dropped) before the 413,
+/// so that the client sees the answer instead of a connection closed mid-upload.
+const MAX_DRAIN: usize = 1024 * 1024;
+
+/// Reads a JSON body: refused with 413 past [`MAX_JSON_BODY`], parsed strictly into `T`
 /// (`serde(deny_unknown_fields)` on `T` refuses mass assignment).
 pub async fn json_body<T: serde::de::DeserializeOwned>(
     req: &mut worker::Request,
 ) -> Result<T, ApiError> {
-    if let Ok(Some(length)) = req.headers().get("Content-Length") {
-        if length.parse::<usize>().map_or(true, |n| n > MAX_JSON_BODY) {
-            return Err(ApiError::too_large());
+    use futures_util::StreamExt as _;
+    let mut stream = req
+        .stream()
+        .map_err(|_| ApiError::invalid("unreadable request body"))?;
+    let mut body = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::invalid("unreadable request body"))?;
+        seen += chunk.len();
+        if seen <= MAX_JSON_BODY {
+            body.extend_from_slice(&chunk);
+        } else if seen > MAX_DRAIN {
+            break;
         }
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::invalid("unreadable request body"))?;
-    if bytes.len() > MAX_JSON_BODY {
+    if seen > MAX_JSON_BODY {
         return Err(ApiError::too_large());
     }
-    serde_json::from_slice(&bytes)
+    serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid(format!("invalid JSON body: {}", describe_json_error(&e))))
+}
+
+/// Reads and drops up to [`MAX_DRAIN`] bytes of an unread body.
+pub async fn drain(req: &mut worker::Request) {
+    use futures_util::StreamExt as _;
+    if let Ok(mut stream) = req.stream() {
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > MAX_DRAIN {
+                break;
+            }
+        }
+    }
 }
 
 /// serde_json's message without echoing input back (it may hold a secret).

@@ -30,7 +30,7 @@ use worker::{Context, Env, Request, Response, event};
 use crate::http::{ApiError, Family};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let request_id = ids::request_id();
     let path = req.path();
     let family = Family::of(&path);
@@ -42,7 +42,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
                 config: &config,
                 request_id: &request_id,
             };
-            routes::dispatch(req, &cx)
+            routes::dispatch(&mut req, &cx)
                 .await
                 .map_err(|e| (e, Some(config)))
         }
@@ -52,6 +52,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Ok(response) => response,
         Err((error, config)) => http::error_response(&error, family, &request_id, config.as_ref()),
     };
+    // A body nobody read (a refused request) is drained, or the connection it came on
+    // could not carry the next request.
+    if !req.inner().body_used() {
+        http::drain(&mut req).await;
+    }
     http::finish(response, &request_id)
 }
 

@@ -28,7 +28,7 @@ struct BootstrapBody {
     owner_email: Option<String>,
 }
 
-pub async fn bootstrap(mut req: Request, cx: &Cx<'_>) -> Outcome {
+pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let header = req.headers().get("Authorization").ok().flatten();
     let presented = token_from_header(header.as_deref()).unwrap_or("");
     let authorized = cx
@@ -39,7 +39,7 @@ pub async fn bootstrap(mut req: Request, cx: &Cx<'_>) -> Outcome {
     if !authorized {
         return Err(ApiError::unauthorized());
     }
-    let body: BootstrapBody = http::json_body(&mut req).await?;
+    let body: BootstrapBody = http::json_body(req).await?;
     let org_name = body.org_name.trim();
     if org_name.is_empty()
         || org_name.chars().count() > 100

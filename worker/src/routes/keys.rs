@@ -53,8 +53,8 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Option::<String>::deserialize(d).map(Some)
 }
 
-pub async fn mint(mut req: Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
-    let body: MintBody = http::json_body(&mut req).await?;
+pub async fn mint(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
+    let body: MintBody = http::json_body(req).await?;
     let name = valid_name(&body.name)?;
     let rpm = valid_rpm(body.rate_limit_rpm.unwrap_or(MEMBER_MAX_RPM), p)?;
     let now = now_secs();
@@ -153,9 +153,9 @@ pub async fn get(cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
     Ok(http::v1_ok(200, render(&row), None))
 }
 
-pub async fn patch(mut req: Request, cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
+pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
     let row = owned_row(cx, p, id).await?;
-    let body: PatchBody = http::json_body(&mut req).await?;
+    let body: PatchBody = http::json_body(req).await?;
     if row.revoked_at.is_some() {
         return Err(ApiError::conflict(
             "key is revoked; revoked keys cannot be changed",

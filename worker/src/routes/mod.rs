@@ -20,7 +20,7 @@ pub struct Cx<'a> {
     pub request_id: &'a str,
 }
 
-pub async fn dispatch(req: Request, cx: &Cx<'_>) -> Outcome {
+pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method(), segments.as_slice()) {
@@ -29,7 +29,7 @@ pub async fn dispatch(req: Request, cx: &Cx<'_>) -> Outcome {
         (_, ["admin", "bootstrap"] | ["health"]) => Err(ApiError::method_not_allowed()),
         (_, ["v1", rest @ ..]) => {
             let rest: Vec<String> = rest.iter().map(|s| (*s).to_owned()).collect();
-            let principal = auth::authenticate(&req, cx).await?;
+            let principal = auth::authenticate(req, cx).await?;
             let mut response = v1(req, cx, &principal, &rest).await?;
             rate_headers(&mut response, &principal)?;
             Ok(response)
@@ -38,16 +38,16 @@ pub async fn dispatch(req: Request, cx: &Cx<'_>) -> Outcome {
     }
 }
 
-async fn v1(req: Request, cx: &Cx<'_>, principal: &Principal, rest: &[String]) -> Outcome {
+async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[String]) -> Outcome {
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     match (req.method(), rest.as_slice()) {
         (Method::Get, ["whoami"]) => whoami::get(cx, principal),
         (Method::Post, ["keys"]) => keys::mint(req, cx, principal).await,
-        (Method::Get, ["keys"]) => keys::list(&req, cx, principal).await,
+        (Method::Get, ["keys"]) => keys::list(req, cx, principal).await,
         (Method::Get, ["keys", id]) => keys::get(cx, principal, id).await,
         (Method::Patch, ["keys", id]) => keys::patch(req, cx, principal, id).await,
         (Method::Delete, ["keys", id]) => keys::revoke(cx, principal, id).await,
-        (Method::Get, ["audit"]) => audit_log::list(&req, cx, principal).await,
+        (Method::Get, ["audit"]) => audit_log::list(req, cx, principal).await,
         (_, ["whoami" | "keys" | "audit"] | ["keys", _]) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }
