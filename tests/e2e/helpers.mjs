@@ -31,6 +31,10 @@ export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {} } =
     get origin() {
       return server.origin;
     },
+    /** The PID of the `wrangler dev` process (its workerd runs beneath it). */
+    pid() {
+      return server.child.pid;
+    },
     async stop() {
       await server.stop();
     },

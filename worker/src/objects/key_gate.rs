@@ -8,8 +8,9 @@
 //!   calls `/invalidate`, so the next request reloads it (a generation counter makes a
 //!   load that raced an invalidation start over instead of caching stale data);
 //! - the rate window (`keyward_core::ratelimit`) is decided in memory, where requests
-//!   are serialised, and persisted to the object's storage on every admission so that a
-//!   restart cannot reopen a spent window;
+//!   are serialised, and persisted to the object's storage by write-ahead reservation
+//!   (a snapshot counting a few admissions ahead, written before the answer), so that a
+//!   restart cannot reopen a spent window while most requests write nothing;
 //! - for `id_secret` keys it remembers SHA-256 digests of secrets the worker has already
 //!   verified with argon2id, so a repeat request costs no argon2 while status, expiry
 //!   and revocation are still read live on every request.
@@ -19,7 +20,7 @@
 
 use std::cell::RefCell;
 
-use keyward_core::ratelimit::RateWindow;
+use keyward_core::ratelimit::{RateWindow, Reservation};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
@@ -72,6 +73,7 @@ struct Gate {
     record: Option<Loaded>,
     generation: u64,
     window: Option<RateWindow>,
+    reservation: Reservation,
     verified_digests: Vec<String>,
     last_touch_secs: u64,
 }
@@ -152,10 +154,17 @@ impl KeyGate {
             });
         }
         self.ensure_window().await?;
-        let decision = {
-            let mut gate = self.gate.borrow_mut();
+        let (decision, snapshot) = {
+            let mut guard = self.gate.borrow_mut();
+            let gate = &mut *guard;
             let window = gate.window.get_or_insert_with(RateWindow::default);
-            window.check(now_secs, key.rate_limit_rpm)
+            let decision = window.check(now_secs, key.rate_limit_rpm);
+            let snapshot = if decision.allowed {
+                window.reserve(&mut gate.reservation, now_secs, key.rate_limit_rpm)
+            } else {
+                None
+            };
+            (decision, snapshot)
         };
         if !decision.allowed {
             return Ok(GateAnswer::Limited {
@@ -164,14 +173,9 @@ impl KeyGate {
                 retry_after: decision.reset_secs,
             });
         }
-        let entries = self
-            .gate
-            .borrow()
-            .window
-            .as_ref()
-            .map(RateWindow::entries)
-            .unwrap_or_default();
-        self.state.storage().put("window", entries).await?;
+        if let Some(snapshot) = snapshot {
+            self.state.storage().put("window", snapshot).await?;
+        }
         self.touch(&key, now_secs);
         Ok(GateAnswer::Allowed {
             key,

@@ -1,0 +1,127 @@
+// Benchmark peer: starts bench/peer-oauth (Cloudflare's workers-oauth-provider) under
+// `wrangler dev`, obtains an access token through the real flow (dynamic registration,
+// authorization code + PKCE S256, token exchange) and hands back a route that validates it.
+// `node bench/peer.mjs` starts it, prints one response and stops it.
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, stopServer, wranglerEnv } from "../scripts/devserver.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const peerDir = path.join(here, "peer-oauth");
+const wranglerJs = path.join(here, "..", "node_modules", "wrangler", "bin", "wrangler.js");
+const REDIRECT_URI = "http://127.0.0.1:9/callback"; // never contacted: we read the code from Location
+
+const b64url = (buf) => buf.toString("base64url");
+
+async function expectOk(res, what) {
+  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}
+
+/** Waits for the Worker to answer; returns the RFC 8414 metadata (our endpoints). */
+async function waitReady(child, origin, log, timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log()}`);
+    try {
+      const r = await fetch(`${origin}/.well-known/oauth-authorization-server`);
+      if (r.ok) return await r.json();
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not become ready in ${timeoutMs} ms:\n${log()}`);
+}
+
+/** The OAuth 2.1 public-client flow, over HTTP only; resolves to an access token. */
+async function obtainToken(meta) {
+  const reg = await expectOk(
+    await fetch(meta.registration_endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ client_name: "keyward-bench", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none" }),
+    }),
+    "client registration",
+  );
+  const { client_id } = await reg.json();
+
+  const verifier = b64url(randomBytes(32));
+  const state = b64url(randomBytes(16));
+  const authorize = new URL(meta.authorization_endpoint);
+  authorize.search = new URLSearchParams({
+    response_type: "code",
+    client_id,
+    redirect_uri: REDIRECT_URI,
+    state,
+    code_challenge: b64url(createHash("sha256").update(verifier).digest()),
+    code_challenge_method: "S256",
+  });
+  const auth = await fetch(authorize, { redirect: "manual" });
+  const location = auth.headers.get("location");
+  if (auth.status !== 302 || !location) throw new Error(`authorize: HTTP ${auth.status} ${await auth.text()}`);
+  const back = new URL(location);
+  if (back.searchParams.get("state") !== state || !back.searchParams.get("code")) throw new Error(`authorize: bad redirect ${location}`);
+
+  const tok = await expectOk(
+    await fetch(meta.token_endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: back.searchParams.get("code"),
+        redirect_uri: REDIRECT_URI,
+        client_id,
+        code_verifier: verifier,
+      }),
+    }),
+    "token exchange",
+  );
+  return (await tok.json()).access_token;
+}
+
+/** Starts the peer; resolves to { origin, token, url, pid, stop }. */
+export async function startPeer() {
+  const port = await freePort();
+  const persistTo = mkdtempSync(path.join(os.tmpdir(), "keyward-peer-")); // fresh KV each run
+  const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--log-level", "warn", "--show-interactive-dev-session=false"];
+  const child = spawn(process.execPath, args, {
+    cwd: peerDir,
+    env: { ...wranglerEnv, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const stop = async () => {
+    await stopServer(child); // SIGTERM, SIGKILL after 10 s, waits for exit
+    rmSync(persistTo, { recursive: true, force: true });
+  };
+
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    const meta = await waitReady(child, origin, () => out);
+    const token = await obtainToken(meta);
+    const url = `${origin}/api/whoami`;
+    await expectOk(await fetch(url, { headers: { Authorization: `Bearer ${token}` } }), "GET /api/whoami");
+    return { origin, token, url, pid: child.pid, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const peer = await startPeer();
+  try {
+    const res = await fetch(peer.url, { headers: { Authorization: `Bearer ${peer.token}` } });
+    console.log(`peer (pid ${peer.pid}) token-validated route: GET ${peer.url}`);
+    console.log(`${res.status} ${await res.text()}`);
+  } finally {
+    await peer.stop();
+  }
+}

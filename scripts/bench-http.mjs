@@ -1,0 +1,137 @@
+// `npm run bench:http`: load on the running service with autocannon (loopback only).
+//
+// Starts Keyward under `wrangler dev` and, in the same run, a peer Worker built on
+// @cloudflare/workers-oauth-provider (bench/peer-oauth), then measures:
+//   - GET /health, GET /v1/whoami with a `lookup` key, with an `id_secret` key (cached),
+//     and the peer's access-token-validated route: req/s, p50, p99;
+//   - `id_secret` cold verification: one request each on fresh keys (argon2id runs);
+//   - CPU per request of the workerd process (from /proc), which bounds the Worker's
+//     CPU per request from above; whoami minus health isolates the cost of a verify.
+// Figures are printed as a markdown table for docs/benchmarks.md.
+import { readFileSync, readdirSync } from "node:fs";
+import autocannon from "autocannon";
+import { run } from "./lib.mjs";
+import { bootstrap, call, keyward } from "../tests/e2e/helpers.mjs";
+import { startPeer } from "../bench/peer.mjs";
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const TICK_MS = 10; // Linux USER_HZ = 100
+
+/** All descendants of `pid` (from /proc), including itself. */
+function processTree(pid) {
+  const parents = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const tree = new Set([pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [child, parent] of parents) {
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child);
+        grew = true;
+      }
+    }
+  }
+  return [...tree];
+}
+
+/** CPU ticks (user + system) of the workerd processes under `pid`. */
+function workerdTicks(pid) {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const comm = readFileSync(`/proc/${p}/comm`, "utf8").trim();
+      if (!comm.startsWith("workerd")) continue;
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks;
+}
+
+async function load(name, url, token, pid) {
+  const before = workerdTicks(pid);
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  const cpuMs = (workerdTicks(pid) - before) * TICK_MS;
+  const total = result.requests.total;
+  const non2xx = result.non2xx + result.errors;
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuPerReq: total ? cpuMs / total : NaN,
+    total,
+    non2xx,
+  };
+}
+
+run("node", ["scripts/build-worker.mjs"]);
+const server = await keyward({ prefix: "ptmc" });
+const rows = [];
+let peer;
+try {
+  const owner = await bootstrap(server);
+  const mint = async (scheme) =>
+    (await call(server.origin, "POST", "/v1/keys", { token: owner.plain_key, body: { name: `bench-${scheme}`, scheme, rate_limit_rpm: 100000 } })).body.data;
+  const lookup = await mint("lookup");
+  const idSecret = await mint("id_secret");
+  const pid = server.pid();
+
+  rows.push(await load("GET /health (no auth)", `${server.origin}/health`, null, pid));
+  rows.push(await load("GET /v1/whoami, lookup key", `${server.origin}/v1/whoami`, lookup.plain_key, pid));
+  rows.push(await load("GET /v1/whoami, id_secret key (cached)", `${server.origin}/v1/whoami`, idSecret.plain_key, pid));
+
+  // Cold id_secret: a fresh key each time, so the worker runs argon2id (light profile).
+  const cold = [];
+  for (let i = 0; i < 15; i++) {
+    const key = await mint("id_secret");
+    const start = performance.now();
+    const r = await call(server.origin, "GET", "/v1/whoami", { token: key.plain_key });
+    cold.push(performance.now() - start);
+    if (r.status !== 200) throw new Error(`cold verify failed: ${r.status}`);
+  }
+  cold.sort((a, b) => a - b);
+  const warm = [];
+  for (let i = 0; i < 15; i++) {
+    const start = performance.now();
+    await call(server.origin, "GET", "/v1/whoami", { token: idSecret.plain_key });
+    warm.push(performance.now() - start);
+  }
+  warm.sort((a, b) => a - b);
+
+  peer = await startPeer();
+  rows.push(await load("peer: workers-oauth-provider token check", peer.url, peer.token, peer.pid));
+
+  const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "–");
+  console.log(`\n## HTTP benchmarks (autocannon -c ${CONNECTIONS} -d ${DURATION}, wrangler dev 4.86.0, ${new Date().toISOString().slice(0, 10)})\n`);
+  console.log("| route | req/s | p50 ms | p99 ms | workerd CPU ms/req | requests | non-2xx |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.cpuPerReq, 2)} | ${r.total} | ${r.non2xx} |`);
+  const [health, ours, , theirs] = rows;
+  console.log(`\nlookup-key whoami ÷ peer token check: ${(ours.rps / theirs.rps).toFixed(2)}× the req/s`);
+  console.log(`CPU of a lookup verify (whoami − health, workerd): ${(ours.cpuPerReq - health.cpuPerReq).toFixed(2)} ms/req`);
+  console.log(`id_secret single request, median latency: cold (argon2id) ${cold[7].toFixed(1)} ms, cached ${warm[7].toFixed(1)} ms`);
+} finally {
+  await peer?.stop();
+  await server.stop();
+  server.cleanup();
+}
