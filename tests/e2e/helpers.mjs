@@ -2,6 +2,7 @@
 // fresh local state folder, the secrets the tests need to know, and small HTTP and D1
 // helpers. Every server is stopped by its PID in `after`.
 import { spawnSync } from "node:child_process";
+import http from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -30,6 +31,10 @@ export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {} } =
     persistTo: state,
     get origin() {
       return server.origin;
+    },
+    /** What `wrangler dev` printed (warnings and errors). */
+    log() {
+      return server.log();
     },
     /** The PID of the `wrangler dev` process (its workerd runs beneath it). */
     pid() {
@@ -64,8 +69,12 @@ export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {} } =
   return handle;
 }
 
-/** A JSON request; returns `{ status, headers, body, text }`. */
-export async function call(origin, method, pathname, { token, body, headers = {}, raw } = {}) {
+/**
+ * A JSON request over a fresh loopback connection; returns `{ status, headers, body,
+ * text }`. No keep-alive: a pooled socket that the dev server closes while idle can
+ * swallow a request under bursts, which would test the client, not the service.
+ */
+export function call(origin, method, pathname, { token, body, headers = {}, raw } = {}) {
   const h = { ...headers };
   if (token !== undefined) h.authorization = `Bearer ${token}`;
   let payload = raw;
@@ -73,29 +82,31 @@ export async function call(origin, method, pathname, { token, body, headers = {}
     h["content-type"] = "application/json";
     payload = JSON.stringify(body);
   }
-  const res = await fetchRetryingStaleSocket(`${origin}${pathname}`, { method, headers: h, body: payload });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, body: json, text };
+  if (payload !== undefined) h["content-length"] = Buffer.byteLength(payload);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${origin}${pathname}`, { method, headers: h, agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode, headers: new Headers(flatHeaders(res.headers)), body: json, text });
+      });
+      res.on("error", reject);
+    });
+    req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${pathname}: no answer in 60 s`)));
+    req.on("error", (error) => reject(new Error(`${method} ${origin}${pathname}: ${error.message}`)));
+    req.end(payload);
+  });
 }
 
-/**
- * fetch(), retried once when a kept-alive socket was closed by the dev server while
- * idle (undici reports "other side closed" before the request reached the server).
- */
-async function fetchRetryingStaleSocket(url, init) {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    const stale = /other side closed|ECONNRESET|socket hang up/.test(`${error.cause?.message} ${error.cause?.code}`);
-    if (!stale) throw error;
-    return fetch(url, init);
-  }
+function flatHeaders(headers) {
+  return Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]);
 }
 
 /** Bootstraps the first org; returns the bootstrap answer (with `plain_key`). */

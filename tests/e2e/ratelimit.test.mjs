@@ -34,6 +34,17 @@ for (const scheme of ["lookup", "id_secret"]) {
   });
 }
 
+test("a busy key spending leased admissions never exceeds its limit", async () => {
+  // 1,200 rpm: the key's object grants leases of 2 admissions (keyward_core::ratelimit).
+  const key = (await call(server.origin, "POST", "/v1/keys", { token: owner.plain_key, body: { name: "busy", rate_limit_rpm: 1200 } })).body.data;
+  const results = [];
+  for (let round = 0; round < 4; round++) results.push(...(await burst(325, key.plain_key)));
+  const counts = tally(results);
+  assert.ok(counts[200] <= 1200, `${counts[200]} admitted over a limit of 1200`);
+  assert.ok(counts[200] >= 1150, `${counts[200]} admitted: leases may waste a few, not many`);
+  assert.equal(counts[200] + counts[429], 1300);
+});
+
 test("invalid keys never see 429 and consume no budget", async () => {
   const results = await burst(200, `ptmc_${randomBytes(32).toString("base64url")}`);
   assert.deepEqual(tally(results), { 401: 200 });

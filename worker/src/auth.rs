@@ -14,6 +14,8 @@ use keyward_core::password::{self, Argon2Profile};
 use worker::{Method, Request, RequestInit};
 
 use crate::http::ApiError;
+use crate::lease;
+use crate::lookup_memo;
 use crate::objects::key_gate::{GateAnswer, GateRequest};
 use crate::routes::Cx;
 use crate::store::audit::{self, AuditEvent};
@@ -58,67 +60,92 @@ pub async fn authenticate(req: &Request, cx: &Cx<'_>) -> Result<Principal, ApiEr
         Err(reason) => return Err(refuse(cx, reason.code(), shown, None)),
     };
     let now_ms = worker::Date::now().as_millis();
-    let answer = match &bearer {
+    let (locator, digest) = match &bearer {
         Bearer::LookupKey(key) => {
-            let hash = key.lookup_hash(cx.config.hash_secret.expose(), cx.config.lookup_iterations);
-            let ask = GateRequest {
-                locator: KeyLocator::LookupHash(hex_encode(&hash)),
-                now_ms,
-                secret_digest: None,
-                verified: false,
-            };
-            gate(cx, &ask).await?
+            let hash = lookup_memo::lookup_hash(
+                key,
+                cx.config.hash_secret.expose(),
+                cx.config.lookup_iterations,
+            );
+            (KeyLocator::LookupHash(hex_encode(&hash)), None)
         }
-        Bearer::IdSecretKey(key) => {
-            let mut ask = GateRequest {
-                locator: KeyLocator::CredentialId(key.credential_id().to_hex()),
-                now_ms,
-                secret_digest: Some(hex_encode(&sha256(key.secret().as_bytes()))),
-                verified: false,
-            };
-            match gate(cx, &ask).await? {
-                GateAnswer::Verify { phc } => match password::verify(key.secret().as_bytes(), &phc)
-                {
-                    Ok(true) => {
-                        ask.verified = true;
-                        gate(cx, &ask).await?
-                    }
-                    _ => GateAnswer::Refused {
-                        reason: "wrong_secret".into(),
-                        key: None,
-                    },
-                },
-                GateAnswer::Refused { reason, key: None } if reason == "unknown_key" => {
-                    // Spend what a real verification costs, so timing does not tell.
-                    let _ = password::verify_dummy(key.secret().as_bytes(), Argon2Profile::LIGHT);
-                    GateAnswer::Refused { reason, key: None }
-                }
-                other => other,
-            }
+        Bearer::IdSecretKey(key) => (
+            KeyLocator::CredentialId(key.credential_id().to_hex()),
+            Some(hex_encode(&sha256(key.secret().as_bytes()))),
+        ),
+        Bearer::Jwt(_) | Bearer::AccessToken(_) | Bearer::RefreshToken(_) => {
+            return Err(refuse_owned(
+                cx,
+                format!("unsupported_{}", bearer.kind()),
+                shown,
+                None,
+            ));
         }
-        Bearer::Jwt(_) | Bearer::AccessToken(_) | Bearer::RefreshToken(_) => GateAnswer::Refused {
-            reason: format!("unsupported_{}", bearer.kind()),
-            key: None,
-        },
-        _ => GateAnswer::Refused {
-            reason: "unknown_token_shape".into(),
-            key: None,
-        },
+        _ => return Err(refuse(cx, "unknown_token_shape", shown, None)),
     };
+    let object = locator.object_name();
+    if let Some((key, rate)) = lease::spend(&object, now_ms, digest.as_deref()) {
+        return Ok(principal(key, rate));
+    }
+    let mut ask = GateRequest {
+        locator,
+        now_ms,
+        secret_digest: digest.clone(),
+        verified: false,
+    };
+    let mut answer = gate(cx, &ask).await?;
+    if let Bearer::IdSecretKey(key) = &bearer {
+        answer = match answer {
+            GateAnswer::Verify { phc } => match password::verify(key.secret().as_bytes(), &phc) {
+                Ok(true) => {
+                    ask.verified = true;
+                    gate(cx, &ask).await?
+                }
+                _ => GateAnswer::Refused {
+                    reason: "wrong_secret".into(),
+                    key: None,
+                },
+            },
+            GateAnswer::Refused { reason, key: None } if reason == "unknown_key" => {
+                // Spend what a real verification costs, so timing does not tell.
+                let _ = password::verify_dummy(key.secret().as_bytes(), Argon2Profile::LIGHT);
+                GateAnswer::Refused { reason, key: None }
+            }
+            other => other,
+        };
+    }
     match answer {
         GateAnswer::Allowed {
             key,
             limit,
             remaining,
             reset,
-        } => Ok(principal(
-            key,
-            RateInfo {
-                limit,
-                remaining,
-                reset,
-            },
-        )),
+            granted,
+            expires_ms,
+        } => {
+            let spare = granted.saturating_sub(1);
+            if spare > 0 {
+                let lease = lease::Lease {
+                    key: key.clone(),
+                    limit,
+                    remaining,
+                    reset,
+                    left: spare,
+                    expires_ms,
+                    digest,
+                };
+                lease::keep(object, lease);
+            }
+            let reset = if remaining + spare > 0 { 0 } else { reset };
+            Ok(principal(
+                key,
+                RateInfo {
+                    limit,
+                    remaining: remaining + spare,
+                    reset,
+                },
+            ))
+        }
         GateAnswer::Limited { retry_after, .. } => Err(ApiError::rate_limited(
             retry_after,
             "rate limit exceeded for this API key",

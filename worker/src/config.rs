@@ -12,7 +12,9 @@
 
 use keyward_core::api_key::{KeyPrefix, KeyScheme};
 use keyward_core::secret::{SecretBytes, SecretString};
-use worker::{Env, Request};
+use std::rc::Rc;
+
+use worker::Env;
 
 use crate::http::ApiError;
 
@@ -22,7 +24,8 @@ pub struct Config {
     pub default_scheme: KeyScheme,
     pub lookup_iterations: u32,
     pub realm: String,
-    pub issuer: String,
+    /// `ISSUER`; when unset, the origin each request came to (see `lib.rs`).
+    pub issuer: Option<String>,
     pub hash_secret: SecretBytes,
     pub admin_token: Option<SecretString>,
 }
@@ -34,10 +37,26 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+thread_local! {
+    /// Settings cannot change within an isolate (a new deployment or `wrangler dev`
+    /// reload starts a new one), so they are read and validated once.
+    static CONFIG: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
+}
+
 impl Config {
+    /// The isolate's settings, read on first use.
+    pub fn get(env: &Env) -> Result<Rc<Self>, ApiError> {
+        if let Some(config) = CONFIG.with(|c| c.get().cloned()) {
+            return Ok(config);
+        }
+        let config = Rc::new(Self::from_env(env)?);
+        CONFIG.with(|c| c.get_or_init(|| config.clone()).clone());
+        Ok(config)
+    }
+
     /// Reads and validates the settings. A bad setting is an operator error: 500
     /// `internal`, with the reason in the Worker's log.
-    pub fn from_env(env: &Env, req: &Request) -> Result<Self, ApiError> {
+    fn from_env(env: &Env) -> Result<Self, ApiError> {
         let misconfigured = |what: &str| {
             worker::console_error!("configuration error: {what}");
             ApiError::internal()
@@ -65,13 +84,7 @@ impl Config {
             .ok()
             .map(|s| s.to_string())
             .filter(|s| s.len() >= 32);
-        let issuer = match var(env, "ISSUER") {
-            Some(issuer) => issuer.trim_end_matches('/').to_string(),
-            None => req
-                .url()
-                .map(|u| u.origin().ascii_serialization())
-                .map_err(|_| ApiError::internal())?,
-        };
+        let issuer = var(env, "ISSUER").map(|i| i.trim_end_matches('/').to_string());
         Ok(Self {
             prefix,
             default_scheme,

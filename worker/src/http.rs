@@ -4,8 +4,6 @@
 use serde_json::{Value, json};
 use worker::{Headers, Response};
 
-use crate::config::Config;
-
 /// JSON request bodies larger than this are refused with 413 (SPEC §8).
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
@@ -99,12 +97,13 @@ impl From<worker::Error> for ApiError {
 }
 
 /// Renders an error in its family's shape. A 401 carries the `WWW-Authenticate`
-/// challenge that points at the protected-resource metadata (RFC 9728).
+/// challenge that points at the protected-resource metadata (RFC 9728); `challenge` is
+/// its `(realm, issuer)`.
 pub fn error_response(
     error: &ApiError,
     family: Family,
     request_id: &str,
-    config: Option<&Config>,
+    challenge: Option<(String, String)>,
 ) -> Response {
     let inner = json!({ "code": error.code, "message": error.message, "request_id": request_id });
     let body = match family {
@@ -116,14 +115,11 @@ pub fn error_response(
     if let Some(seconds) = error.retry_after {
         let _ = headers.set("Retry-After", &seconds.to_string());
     }
-    if error.status == 401 {
-        if let Some(config) = config {
-            let challenge = format!(
-                "Bearer realm=\"{}\", resource_metadata=\"{}/.well-known/oauth-protected-resource\"",
-                config.realm, config.issuer
-            );
-            let _ = headers.set("WWW-Authenticate", &challenge);
-        }
+    if let Some((realm, issuer)) = challenge {
+        let value = format!(
+            "Bearer realm=\"{realm}\", resource_metadata=\"{issuer}/.well-known/oauth-protected-resource\""
+        );
+        let _ = headers.set("WWW-Authenticate", &value);
     }
     response
 }

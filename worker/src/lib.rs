@@ -19,6 +19,8 @@ mod auth;
 mod config;
 mod http;
 mod ids;
+mod lease;
+mod lookup_memo;
 mod objects;
 mod routes;
 mod store;
@@ -34,7 +36,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let request_id = ids::request_id();
     let path = req.path();
     let family = Family::of(&path);
-    let outcome = match config::Config::from_env(&env, &req) {
+    let outcome = match config::Config::get(&env) {
         Ok(config) => {
             let cx = routes::Cx {
                 env: &env,
@@ -50,7 +52,19 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     };
     let response = match outcome {
         Ok(response) => response,
-        Err((error, config)) => http::error_response(&error, family, &request_id, config.as_ref()),
+        Err((error, config)) => {
+            // The challenge of a 401 names the issuer: configured, or this request's origin.
+            let challenge = config.filter(|_| error.status == 401).map(|config| {
+                let origin = || {
+                    req.url()
+                        .map(|u| u.origin().ascii_serialization())
+                        .unwrap_or_default()
+                };
+                let issuer = config.issuer.clone().unwrap_or_else(origin);
+                (config.realm.clone(), issuer)
+            });
+            http::error_response(&error, family, &request_id, challenge)
+        }
     };
     // A body nobody read (a refused request) is drained, or the connection it came on
     // could not carry the next request.

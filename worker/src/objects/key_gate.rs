@@ -11,6 +11,10 @@
 //!   are serialised, and persisted to the object's storage by write-ahead reservation
 //!   (a snapshot counting a few admissions ahead, written before the answer), so that a
 //!   restart cannot reopen a spent window while most requests write nothing;
+//! - it grants admissions as short leases (`keyward_core::ratelimit::lease_size`: one
+//!   for keys under 1,200 rpm, more for busy keys) that the worker spends locally for up
+//!   to a second, counted up front; `/invalidate` answers how long the last lease may
+//!   still be spent, and changes to a key wait that long before they are acknowledged;
 //! - for `id_secret` keys it remembers SHA-256 digests of secrets the worker has already
 //!   verified with argon2id, so a repeat request costs no argon2 while status, expiry
 //!   and revocation are still read live on every request.
@@ -20,7 +24,7 @@
 
 use std::cell::RefCell;
 
-use keyward_core::ratelimit::{RateWindow, Reservation};
+use keyward_core::ratelimit::{LEASE_MILLIS, RateWindow, Reservation, lease_size};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
@@ -41,12 +45,16 @@ pub struct GateRequest {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum GateAnswer {
-    /// Authenticated and admitted.
+    /// Authenticated and admitted: `granted` admissions (this request and a lease of
+    /// `granted - 1` more, to spend before `expires_ms`); `remaining` is what is left
+    /// after all of them.
     Allowed {
         key: KeyRecord,
         limit: u32,
         remaining: u32,
         reset: u64,
+        granted: u32,
+        expires_ms: u64,
     },
     /// Authenticated, over its limit.
     Limited {
@@ -63,6 +71,15 @@ pub enum GateAnswer {
     Verify { phc: String },
 }
 
+/// The answer to `/invalidate`: how long leases already granted may still be spent.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Invalidated {
+    pub wait_ms: u64,
+}
+
+/// Allowance for the clocks of the worker and the object disagreeing.
+const CLOCK_SKEW_MARGIN_MS: u64 = 100;
+
 enum Loaded {
     Found(Box<KeyRecord>),
     Missing,
@@ -74,6 +91,8 @@ struct Gate {
     generation: u64,
     window: Option<RateWindow>,
     reservation: Reservation,
+    /// When the last multi-admission lease stops being spendable (DO clock, ms).
+    lease_expires_ms: u64,
     verified_digests: Vec<String>,
     last_touch_secs: u64,
 }
@@ -111,7 +130,9 @@ impl DurableObject for KeyGate {
                 gate.generation += 1;
                 gate.record = None;
                 gate.verified_digests.clear();
-                Response::ok("invalidated")
+                let now = worker::Date::now().as_millis();
+                let wait_ms = (gate.lease_expires_ms + CLOCK_SKEW_MARGIN_MS).saturating_sub(now);
+                Response::from_json(&Invalidated { wait_ms })
             }
             _ => Response::error("not found", 404),
         }
@@ -154,19 +175,35 @@ impl KeyGate {
             });
         }
         self.ensure_window().await?;
+        let units = lease_size(key.rate_limit_rpm);
+        // A single admission is spent now; a lease may be spent until it expires, so it
+        // is counted in the last second it can be spent in.
+        let count_at = if units == 1 {
+            now_secs
+        } else {
+            (ask.now_ms + LEASE_MILLIS) / 1000
+        };
         let (decision, snapshot) = {
             let mut guard = self.gate.borrow_mut();
             let gate = &mut *guard;
             let window = gate.window.get_or_insert_with(RateWindow::default);
-            let decision = window.check(now_secs, key.rate_limit_rpm);
-            let snapshot = if decision.allowed {
-                window.reserve(&mut gate.reservation, now_secs, key.rate_limit_rpm)
+            let decision = window.grant(now_secs, key.rate_limit_rpm, units, count_at);
+            let snapshot = if decision.allowed() {
+                window.reserve(
+                    &mut gate.reservation,
+                    count_at,
+                    key.rate_limit_rpm,
+                    decision.granted,
+                )
             } else {
                 None
             };
+            if decision.granted > 1 {
+                gate.lease_expires_ms = gate.lease_expires_ms.max(ask.now_ms + LEASE_MILLIS);
+            }
             (decision, snapshot)
         };
-        if !decision.allowed {
+        if !decision.allowed() {
             return Ok(GateAnswer::Limited {
                 key,
                 limit: decision.limit,
@@ -182,6 +219,8 @@ impl KeyGate {
             limit: decision.limit,
             remaining: decision.remaining,
             reset: decision.reset_secs,
+            granted: decision.granted,
+            expires_ms: ask.now_ms + LEASE_MILLIS,
         })
     }
 

@@ -17,6 +17,8 @@ use crate::Outcome;
 use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{now_secs, rng};
+use crate::lease;
+use crate::objects::key_gate::Invalidated;
 use crate::routes::{Cx, decode_cursor, encode_cursor, page_limit, query};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{self, KeyLocator, KeyRow, NewKey};
@@ -227,25 +229,29 @@ async fn owned_row(cx: &Cx<'_>, p: &Principal, id: &str) -> Result<KeyRow, ApiEr
     }
 }
 
-/// Tells the key's gate to reload from D1; the change is not acknowledged until it has.
+/// Tells the key's gate to reload from D1, then waits until every lease it granted
+/// before has expired: only then is the change acknowledged, so the very next request
+/// anywhere sees it.
 async fn invalidate(cx: &Cx<'_>, locator: &KeyLocator) -> Result<(), ApiError> {
+    let object = locator.object_name();
+    lease::forget(&object);
     let stub = cx
         .env
         .durable_object("KEY_GATE")?
-        .id_from_name(&locator.object_name())?
+        .id_from_name(&object)?
         .get_stub()?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post);
-    let response = stub
-        .fetch_with_request(Request::new_with_init(
-            "https://key-gate/invalidate",
-            &init,
-        )?)
-        .await;
-    match response {
-        Ok(r) if r.status_code() == 200 => Ok(()),
-        _ => Err(ApiError::unavailable()),
+    let request = Request::new_with_init("https://key-gate/invalidate", &init)?;
+    let answer = match stub.fetch_with_request(request).await {
+        Ok(mut r) if r.status_code() == 200 => r.json::<Invalidated>().await.ok(),
+        _ => None,
+    };
+    let Invalidated { wait_ms } = answer.ok_or_else(ApiError::unavailable)?;
+    if wait_ms > 0 {
+        worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await;
     }
+    Ok(())
 }
 
 fn record(
