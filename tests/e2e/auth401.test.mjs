@@ -1,35 +1,26 @@
 // The 401 rule (SPEC §4): every authentication failure answers the same bytes (request
 // id aside) and the same challenge; the precise reasons reach the audit log only.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { bootstrap, call, keyward, seedOrg } from "./helpers.mjs";
+import { call, useKeyward, seedOrg } from "./helpers.mjs";
 
-let server;
-let owner;
-before(async () => {
-  server = await keyward({ prefix: "ptmc" });
-  owner = await bootstrap(server);
-});
-after(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
+const fx = useKeyward({ prefix: "ptmc" });
 
 async function mint(body) {
-  const r = await call(server.origin, "POST", "/v1/keys", { token: owner.plain_key, body });
+  const r = await call(fx.server.origin, "POST", "/v1/keys", { token: fx.owner.plain_key, body });
   assert.equal(r.status, 201, r.text);
   return r.body.data;
 }
 
 test("sixteen kinds of failure give byte-identical 401s, with eight-plus distinct audited reasons", async () => {
   const revoked = await mint({ name: "revoked" });
-  await call(server.origin, "DELETE", `/v1/keys/${revoked.id}`, { token: owner.plain_key });
+  await call(fx.server.origin, "DELETE", `/v1/keys/${revoked.id}`, { token: fx.owner.plain_key });
   const revokedIdSecret = await mint({ name: "revoked-ids", scheme: "id_secret" });
-  await call(server.origin, "DELETE", `/v1/keys/${revokedIdSecret.id}`, { token: owner.plain_key });
+  await call(fx.server.origin, "DELETE", `/v1/keys/${revokedIdSecret.id}`, { token: fx.owner.plain_key });
   const expiring = await mint({ name: "expiring", expires_at: new Date(Date.now() + 2000).toISOString() });
-  const deleted = seedOrg(server, { name: "gone", entityStatus: "deleted" });
-  const suspended = seedOrg(server, { name: "paused", entityStatus: "suspended" });
+  const deleted = seedOrg(fx.server, { name: "gone", entityStatus: "deleted" });
+  const suspended = seedOrg(fx.server, { name: "paused", entityStatus: "suspended" });
   const idSecret = await mint({ name: "ids", scheme: "id_secret" });
   await new Promise((r) => setTimeout(r, 2500)); // let `expiring` expire
 
@@ -55,7 +46,7 @@ test("sixteen kinds of failure give byte-identical 401s, with eight-plus distinc
   };
   const seen = new Map();
   for (const [name, opts] of Object.entries(cases)) {
-    const r = await call(server.origin, "GET", "/v1/whoami", opts);
+    const r = await call(fx.server.origin, "GET", "/v1/whoami", opts);
     assert.equal(r.status, 401, name);
     const requestId = r.headers.get("x-request-id");
     assert.equal(r.body.error.request_id, requestId, name);
@@ -73,22 +64,22 @@ test("sixteen kinds of failure give byte-identical 401s, with eight-plus distinc
   assert.equal(one.retryAfter, null);
 
   await new Promise((r) => setTimeout(r, 500)); // audit writes run after the answer
-  const reasons = new Set(server.sql("SELECT reason FROM audit_events WHERE event = 'auth.failed'").map((r) => r.reason));
+  const reasons = new Set(fx.server.sql("SELECT reason FROM audit_events WHERE event = 'auth.failed'").map((r) => r.reason));
   for (const expected of ["missing_header", "not_bearer_scheme", "empty_token", "unknown_key", "malformed_key", "revoked", "expired", "entity_deleted", "entity_suspended", "wrong_secret", "invalid_characters", "unknown_token_shape", "token_too_long"]) {
     assert.ok(reasons.has(expected), `audit log holds ${expected}; has ${[...reasons].join(", ")}`);
   }
-  const logged = JSON.stringify(server.sql("SELECT * FROM audit_events"));
+  const logged = JSON.stringify(fx.server.sql("SELECT * FROM audit_events"));
   for (const secret of [revoked.plain_key, idSecret.plain_key, unknownKey]) {
     assert.ok(!logged.includes(secret.slice(12)), "no secret beyond the 12-character prefix in the audit log");
   }
 });
 
 test("public routes need no credential and unknown routes are 404 in the right family", async () => {
-  assert.equal((await call(server.origin, "GET", "/health")).status, 200);
-  const v1 = await call(server.origin, "GET", "/v1/nope", { token: owner.plain_key });
+  assert.equal((await call(fx.server.origin, "GET", "/health")).status, 200);
+  const v1 = await call(fx.server.origin, "GET", "/v1/nope", { token: fx.owner.plain_key });
   assert.equal(v1.status, 404);
   assert.equal(v1.body.success, false);
-  const bare = await call(server.origin, "GET", "/nope");
+  const bare = await call(fx.server.origin, "GET", "/nope");
   assert.equal(bare.status, 404);
   assert.equal(bare.body.error.code, "not_found");
   assert.equal(bare.body.success, undefined);

@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests: a real `wrangler dev` on a free loopback port with a
 // fresh local state folder, the secrets the tests need to know, and small HTTP and D1
 // helpers. Every server is stopped by its PID in `after`.
+import { after, before } from "node:test";
 import { spawnSync } from "node:child_process";
 import http from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -74,7 +75,7 @@ export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {} } =
  * text }`. No keep-alive: a pooled socket that the dev server closes while idle can
  * swallow a request under bursts, which would test the client, not the service.
  */
-export function call(origin, method, pathname, { token, body, headers = {}, raw } = {}) {
+export function call(origin, method, pathname, { token, body, headers = {}, raw, timeoutMs = 60_000 } = {}) {
   const h = { ...headers };
   if (token !== undefined) h.authorization = `Bearer ${token}`;
   let payload = raw;
@@ -99,7 +100,7 @@ export function call(origin, method, pathname, { token, body, headers = {}, raw 
       });
       res.on("error", reject);
     });
-    req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${pathname}: no answer in 60 s`)));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${pathname}: no answer in ${timeoutMs} ms`)));
     req.on("error", (error) => reject(new Error(`${method} ${origin}${pathname}: ${error.message}`)));
     req.end(payload);
   });
@@ -139,4 +140,22 @@ export function seedOrg(server, { name = "other", role = "owner", entityStatus =
        VALUES ('${keyId}', '${org}', '${entity}', 'api_key', 'seeded', 'lookup', '${key.slice(0, 12)}', '${server.lookupHash(key)}', 60, ${now});`,
   );
   return { org, entity, keyId, key };
+}
+
+/**
+ * For a test file: starts a server with the given options and bootstraps it before the
+ * tests, stops it after. Returns `{ server, owner }`, filled in once `before` ran.
+ */
+export function useKeyward(options) {
+  const fx = { server: undefined, owner: undefined };
+  before(async () => {
+    fx.server = await keyward(options);
+    fx.owner = await bootstrap(fx.server);
+  });
+  after(async () => {
+    if (process.env.KEYWARD_E2E_LOG) console.log(fx.server?.log());
+    await fx.server?.stop();
+    fx.server?.cleanup();
+  });
+  return fx;
 }

@@ -235,7 +235,13 @@ impl KeyGate {
                     None => gate.generation,
                 }
             };
-            let loaded = d1::key_record(&self.env.d1("DB")?, locator).await?;
+            // One load at a time: other requests wait for it instead of each sending
+            // its own query (a burst after an invalidation would otherwise send hundreds).
+            let (db, by) = (self.env.d1("DB")?, locator.clone());
+            let loaded = self
+                .state
+                .block_concurrency_while(async move { d1::key_record(&db, &by).await })
+                .await?;
             let mut gate = self.gate.borrow_mut();
             if gate.generation == generation {
                 gate.record = Some(match &loaded {
