@@ -16,7 +16,7 @@ use worker::{Method, Request, RequestInit};
 use crate::http::ApiError;
 use crate::lease;
 use crate::lookup_memo;
-use crate::objects::key_gate::{GateAnswer, GateRequest};
+use crate::objects::key_gate::{GateAnswer, GateRequest, KeyRef};
 use crate::routes::Cx;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{KeyLocator, KeyRecord};
@@ -195,7 +195,7 @@ fn refuse(
     cx: &Cx<'_>,
     reason: &'static str,
     shown: Option<String>,
-    key: Option<KeyRecord>,
+    key: Option<KeyRef>,
 ) -> ApiError {
     refuse_owned(cx, reason.to_owned(), shown, key)
 }
@@ -205,7 +205,7 @@ fn refuse_owned(
     cx: &Cx<'_>,
     reason: String,
     shown: Option<String>,
-    key: Option<KeyRecord>,
+    key: Option<KeyRef>,
 ) -> ApiError {
     if let Ok(db) = cx.env.d1("DB") {
         let event = AuditEvent {

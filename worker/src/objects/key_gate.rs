@@ -41,6 +41,26 @@ pub struct GateRequest {
     pub verified: bool,
 }
 
+/// What the audit log needs of a refused key: ids and the shown prefix, nothing more.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyRef {
+    pub id: String,
+    pub org_id: String,
+    pub entity_id: String,
+    pub key_prefix: String,
+}
+
+impl From<&KeyRecord> for KeyRef {
+    fn from(key: &KeyRecord) -> Self {
+        Self {
+            id: key.id.clone(),
+            org_id: key.org_id.clone(),
+            entity_id: key.entity_id.clone(),
+            key_prefix: key.key_prefix.clone(),
+        }
+    }
+}
+
 /// What the gate answers.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -63,10 +83,7 @@ pub enum GateAnswer {
         retry_after: u64,
     },
     /// Not authenticated; `reason` goes to the audit log.
-    Refused {
-        reason: String,
-        key: Option<KeyRecord>,
-    },
+    Refused { reason: String, key: Option<KeyRef> },
     /// An `id_secret` key whose secret must be checked first (argon2id in the worker).
     Verify { phc: String },
 }
@@ -171,7 +188,7 @@ impl KeyGate {
         if let Some(reason) = refusal(&key, now_secs) {
             return Ok(GateAnswer::Refused {
                 reason: reason.into(),
-                key: Some(key),
+                key: Some(KeyRef::from(&key)),
             });
         }
         self.ensure_window().await?;
