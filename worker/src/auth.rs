@@ -5,6 +5,7 @@
 //! `http.rs`); the precise reason goes to the audit log only. Authentication happens
 //! before rate limiting: a request that fails here consumes no budget.
 
+use futures_util::future::Either;
 use keyward_core::ErrorCode;
 use keyward_core::api_key::key_prefix;
 use keyward_core::bearer::{Bearer, token_from_header};
@@ -168,7 +169,8 @@ fn principal(key: KeyRecord, rate: RateInfo) -> Principal {
     }
 }
 
-/// Asks the key's Durable Object. If it cannot be reached the request fails closed.
+/// Asks the key's Durable Object. If it cannot be reached, or does not answer within
+/// [`GATE_TIMEOUT_MS`], the request fails closed (503).
 async fn gate(cx: &Cx<'_>, ask: &GateRequest) -> Result<GateAnswer, ApiError> {
     let attempt = async {
         let stub = cx
@@ -185,11 +187,23 @@ async fn gate(cx: &Cx<'_>, ask: &GateRequest) -> Result<GateAnswer, ApiError> {
             .await?;
         response.json::<GateAnswer>().await
     };
-    attempt.await.map_err(|error| {
-        worker::console_error!("key gate unreachable: {error}");
-        ApiError::unavailable()
-    })
+    // A gate that does not answer in time is as good as unreachable: refuse, do not wait.
+    let deadline = worker::Delay::from(std::time::Duration::from_millis(GATE_TIMEOUT_MS));
+    match futures_util::future::select(Box::pin(attempt), Box::pin(deadline)).await {
+        Either::Left((Ok(answer), _)) => Ok(answer),
+        Either::Left((Err(error), _)) => {
+            worker::console_error!("key gate unreachable: {error}");
+            Err(ApiError::unavailable())
+        }
+        Either::Right(_) => {
+            worker::console_error!("key gate did not answer in {GATE_TIMEOUT_MS} ms");
+            Err(ApiError::unavailable())
+        }
+    }
 }
+
+/// How long a request waits for its key's Durable Object before failing closed.
+const GATE_TIMEOUT_MS: u64 = 5_000;
 
 fn refuse(
     cx: &Cx<'_>,
