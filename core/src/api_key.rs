@@ -404,3 +404,94 @@ mod tests {
         assert_eq!(key_prefix("short"), "short");
     }
 }
+
+/// Why a stored key may not be used now. Reasons go to the audit log only; every one of
+/// them answers the same 401.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyRefusal {
+    /// `revoked_at` is set: permanent.
+    Revoked,
+    /// `expires_at` has passed.
+    Expired,
+    /// The owning entity is `inactive`.
+    EntityInactive,
+    /// The owning entity is `suspended`.
+    EntitySuspended,
+    /// The owning entity is soft-deleted (or in a status this version does not know,
+    /// which is treated the same way: refuse).
+    EntityDeleted,
+}
+
+impl KeyRefusal {
+    /// The audit-log reason.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+            Self::EntityInactive => "entity_inactive",
+            Self::EntitySuspended => "entity_suspended",
+            Self::EntityDeleted => "entity_deleted",
+        }
+    }
+
+    /// Decides whether a stored key may be used at `now`: revocation first, then
+    /// expiry (a key is expired from its `expires_at` second on), then the entity's
+    /// status. Only `active` entities pass.
+    pub fn check(
+        revoked: bool,
+        expires_at: Option<crate::time::UnixTime>,
+        entity_status: &str,
+        now: crate::time::UnixTime,
+    ) -> Result<(), Self> {
+        if revoked {
+            return Err(Self::Revoked);
+        }
+        if expires_at.is_some_and(|at| now >= at) {
+            return Err(Self::Expired);
+        }
+        match entity_status {
+            "active" => Ok(()),
+            "inactive" => Err(Self::EntityInactive),
+            "suspended" => Err(Self::EntitySuspended),
+            _ => Err(Self::EntityDeleted),
+        }
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::KeyRefusal;
+    use crate::time::UnixTime;
+
+    #[test]
+    fn revocation_then_expiry_then_entity_status() {
+        let now = UnixTime(1_000);
+        assert_eq!(KeyRefusal::check(false, None, "active", now), Ok(()));
+        assert_eq!(
+            KeyRefusal::check(false, Some(UnixTime(1_001)), "active", now),
+            Ok(())
+        );
+        assert_eq!(
+            KeyRefusal::check(false, Some(UnixTime(1_000)), "active", now),
+            Err(KeyRefusal::Expired)
+        );
+        assert_eq!(
+            KeyRefusal::check(true, Some(UnixTime(1)), "deleted", now),
+            Err(KeyRefusal::Revoked)
+        );
+        assert_eq!(
+            KeyRefusal::check(false, None, "suspended", now),
+            Err(KeyRefusal::EntitySuspended)
+        );
+        assert_eq!(
+            KeyRefusal::check(false, None, "inactive", now),
+            Err(KeyRefusal::EntityInactive)
+        );
+        assert_eq!(
+            KeyRefusal::check(false, None, "unheard-of", now),
+            Err(KeyRefusal::EntityDeleted)
+        );
+    }
+}

@@ -12,6 +12,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use keyward_core::api_key::KeyRefusal;
+use keyward_core::time::UnixTime;
+
 use crate::auth::RateInfo;
 use crate::store::d1::KeyRecord;
 
@@ -45,7 +48,13 @@ pub fn spend(object: &str, now_ms: u64, digest: Option<&str>) -> Option<(KeyReco
         let usable = lease.left > 0
             && now_ms < lease.expires_ms
             && lease.digest.as_deref() == digest
-            && lease.key.expires_at.is_none_or(|at| now_ms / 1000 < at);
+            && KeyRefusal::check(
+                lease.key.revoked_at.is_some(),
+                lease.key.expires_at.map(UnixTime),
+                &lease.key.entity_status,
+                UnixTime(now_ms / 1000),
+            )
+            .is_ok();
         if !usable {
             leases.remove(object);
             return None;

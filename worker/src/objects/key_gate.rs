@@ -24,7 +24,9 @@
 
 use std::cell::RefCell;
 
+use keyward_core::api_key::KeyRefusal;
 use keyward_core::ratelimit::{LEASE_MILLIS, RateWindow, Reservation, lease_size};
+use keyward_core::time::UnixTime;
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
@@ -309,18 +311,14 @@ impl KeyGate {
     }
 }
 
-/// Why a known key may not be used now, if it may not.
+/// Why a known key may not be used now, if it may not (decided by the core).
 fn refusal(key: &KeyRecord, now_secs: u64) -> Option<&'static str> {
-    if key.revoked_at.is_some() {
-        return Some("revoked");
-    }
-    if key.expires_at.is_some_and(|at| now_secs >= at) {
-        return Some("expired");
-    }
-    match key.entity_status.as_str() {
-        "active" => None,
-        "inactive" => Some("entity_inactive"),
-        "suspended" => Some("entity_suspended"),
-        _ => Some("entity_deleted"),
-    }
+    KeyRefusal::check(
+        key.revoked_at.is_some(),
+        key.expires_at.map(UnixTime),
+        &key.entity_status,
+        UnixTime(now_secs),
+    )
+    .err()
+    .map(KeyRefusal::code)
 }
