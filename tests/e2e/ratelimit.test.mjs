@@ -52,18 +52,39 @@ test("a revoked key fails on the very next request, also under 500 parallel requ
   assert.equal((await call(fx.server.origin, "GET", "/v1/whoami", { token: key.plain_key })).status, 200);
   const revoke = await call(fx.server.origin, "DELETE", `/v1/keys/${key.id}`, { token: fx.owner.plain_key });
   assert.equal(revoke.status, 200);
-  // Under wrangler dev, a Durable Object that is already running sometimes leaves some of
-  // 500 simultaneous requests unanswered (any key, revoked or unknown, once its object is
-  // warm; open issue). An unanswered request was not served: count it apart, and require
-  // that nothing succeeded and everything answered is the 401.
+  // wrangler dev's proxy in front of the Worker sometimes loses a few responses of a
+  // 500-request burst that the Worker did send (docs/rate-limits.md). The Worker's own
+  // record settles what it answered: every request of the burst must appear in the
+  // audit log as refused for "revoked", and every answer the client did get is that 401.
   const results = await Promise.all(
     Array.from({ length: 500 }, () =>
       call(fx.server.origin, "GET", "/v1/whoami", { token: key.plain_key, timeoutMs: 15_000 }).catch(() => ({ status: "no answer" })),
     ),
   );
   const counts = tally(results);
-  if (counts["no answer"]) console.log(`# revoked-key burst: ${counts["no answer"]} of 500 requests unanswered by wrangler dev`);
+  if (counts["no answer"]) console.log(`# revoked-key burst: ${counts["no answer"]} of 500 answers lost by wrangler dev's proxy`);
   assert.equal(counts[200], undefined, "no request after the revoke succeeded");
-  assert.ok(counts[401] > 0);
   assert.equal(counts[401] + (counts["no answer"] ?? 0), 500, JSON.stringify(counts));
+  const refused = await auditedRefusals(key.id, 500);
+  assert.equal(refused.size, 500, "the Worker refused every request of the burst");
+  for (const r of results.filter((r) => r.status === 401)) {
+    assert.ok(refused.has(r.headers.get("x-request-id")), "each 401 received is one the audit log shows as revoked");
+  }
 });
+
+/** Request ids of `auth.failed`/`revoked` audit entries for key `id`, once `expected` are written. */
+async function auditedRefusals(id, expected) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ids = new Set();
+    let cursor;
+    do {
+      const r = await call(fx.server.origin, "GET", `/v1/audit?event=auth.failed&key=${id}&limit=100${cursor ? `&cursor=${cursor}` : ""}`, { token: fx.owner.plain_key });
+      assert.equal(r.status, 200, r.text);
+      for (const e of r.body.data) if (e.reason === "revoked") ids.add(e.request_id);
+      cursor = r.body.next_cursor;
+    } while (cursor);
+    if (ids.size >= expected || Date.now() > deadline) return ids;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

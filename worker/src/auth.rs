@@ -221,18 +221,15 @@ fn refuse_owned(
     shown: Option<String>,
     key: Option<KeyRef>,
 ) -> ApiError {
-    if let Ok(db) = cx.env.d1("DB") {
-        let event = AuditEvent {
-            org_id: key.as_ref().map(|k| k.org_id.clone()),
-            event: "auth.failed",
-            reason: Some(reason),
-            actor_id: key.as_ref().map(|k| k.entity_id.clone()),
-            credential_id: key.as_ref().map(|k| k.id.clone()),
-            key_prefix: key.as_ref().map(|k| k.key_prefix.clone()).or(shown),
-            detail: None,
-        };
-        cx.ctx
-            .wait_until(audit::record(db, cx.request_id.to_owned(), event));
-    }
+    let event = AuditEvent {
+        org_id: key.as_ref().map(|k| k.org_id.clone()),
+        event: "auth.failed",
+        reason: Some(reason),
+        actor_id: key.as_ref().map(|k| k.entity_id.clone()),
+        credential_id: key.as_ref().map(|k| k.id.clone()),
+        key_prefix: key.as_ref().map(|k| k.key_prefix.clone()).or(shown),
+        detail: None,
+    };
+    audit::append(cx, event);
     ApiError::unauthorized()
 }

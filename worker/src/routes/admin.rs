@@ -113,8 +113,7 @@ pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         key_prefix: Some(key_prefix.clone()),
         ..AuditEvent::default()
     };
-    cx.ctx
-        .wait_until(audit::record(db, cx.request_id.to_owned(), event));
+    audit::append(cx, event);
     Ok(http::bare_ok(
         201,
         &json!({

@@ -262,19 +262,16 @@ fn record(
     key_prefix: &str,
     detail: Option<Value>,
 ) {
-    if let Ok(db) = cx.env.d1("DB") {
-        let entry = AuditEvent {
-            org_id: Some(p.org_id.clone()),
-            event,
-            reason: None,
-            actor_id: Some(p.entity_id.clone()),
-            credential_id: Some(id.to_owned()),
-            key_prefix: Some(key_prefix.to_owned()),
-            detail,
-        };
-        cx.ctx
-            .wait_until(audit::record(db, cx.request_id.to_owned(), entry));
-    }
+    let entry = AuditEvent {
+        org_id: Some(p.org_id.clone()),
+        event,
+        reason: None,
+        actor_id: Some(p.entity_id.clone()),
+        credential_id: Some(id.to_owned()),
+        key_prefix: Some(key_prefix.to_owned()),
+        detail,
+    };
+    audit::append(cx, entry);
 }
 
 /// A key's public metadata: never its hash, never the plain key.
