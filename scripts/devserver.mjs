@@ -24,23 +24,35 @@ export function freePort() {
   });
 }
 
-/** Local secrets in worker/.dev.vars (ignored by git), created on first start. */
+/** The secrets a local server needs, each 32 random bytes in hex. */
+const LOCAL_SECRETS = ["HASH_SECRET", "ADMIN_TOKEN", "SIGNING_SECRET"];
+
+/**
+ * Local secrets in worker/.dev.vars (ignored by git): created on first start, and any
+ * secret a newer version needs is appended, never replacing one that exists.
+ */
 export function ensureDevVars() {
   const file = path.join(workerDir, ".dev.vars");
-  if (!existsSync(file)) {
-    const lines = [
-      "# Local secrets, generated on first start. Never commit this file.",
-      `HASH_SECRET=${randomBytes(32).toString("hex")}`,
-      `ADMIN_TOKEN=${randomBytes(32).toString("hex")}`,
-      "",
-    ];
-    writeFileSync(file, lines.join("\n"), { mode: 0o600 });
-    console.log(`created ${file} (HASH_SECRET, ADMIN_TOKEN)`);
+  const read = () =>
+    existsSync(file)
+      ? Object.fromEntries(readFileSync(file, "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split(/=(.*)/s).slice(0, 2)))
+      : {};
+  const missing = LOCAL_SECRETS.filter((name) => !read()[name]);
+  if (missing.length) {
+    const header = existsSync(file) ? "" : "# Local secrets, generated on first start. Never commit this file.\n";
+    const lines = missing.map((name) => `${name}=${randomBytes(32).toString("hex")}\n`).join("");
+    writeFileSync(file, header + lines, { mode: 0o600, flag: "a" });
+    console.log(`wrote ${missing.join(", ")} to ${file}`);
   }
-  return Object.fromEntries(
-    readFileSync(file, "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split(/=(.*)/s).slice(0, 2)),
-  );
+  return read();
 }
+
+/**
+ * Settings of a local server (`npm start` and the tests): development mode, the dev
+ * outbox at GET /dev/outbox, and open self-registration. Production keeps the
+ * committed defaults of wrangler.toml, where all of these are off.
+ */
+export const LOCAL_SETTINGS = { ENVIRONMENT: "development", DEV_OUTBOX: "true", SELF_REGISTRATION_ENABLED: "true" };
 
 /** Applies D1 migrations to the local database in `persistTo`. */
 export function migrate(persistTo) {

@@ -9,7 +9,7 @@
 import path from "node:path";
 import { root, run, runCaptured } from "./lib.mjs";
 
-const wasmTests = ["--target", "wasm32-unknown-unknown", "-p", "keyward-core", "--test", "vectors_*", "-p", "keyward-wasm", "--test", "bindings"];
+const wasmTests = ["--target", "wasm32-unknown-unknown", "-p", "keyward-core", "--test", "vectors_*", "--test", "jwt", "--test", "password_policy", "--test", "certificate", "-p", "keyward-wasm", "--test", "bindings"];
 const browserEnv = {
   ...process.env,
   WASM_BINDGEN_USE_BROWSER: "1",

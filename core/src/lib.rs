@@ -36,12 +36,16 @@
 //! | [`encoding`] | strict (canonical-only) base64url and lowercase hex |
 //! | [`api_key`] | the deployment prefix, both API-key schemes, `key_prefix`, the lookup hash |
 //! | [`bearer`] | the `Authorization` header parser and the router that tells tokens apart by shape |
+//! | [`jwt`] | session JWTs: EdDSA (Ed25519) signing, strict verification, key derivation, the JWKS |
 //! | [`password`] | argon2id hash / verify / needs-rehash, with parameters as a value |
+//! | [`password_policy`] | which passwords are accepted: NFKC, 8–4,096 characters, no control characters, not in the bundled common list |
 //! | [`digest`] | SHA-256, HMAC-SHA256 and PBKDF2-HMAC-SHA256 |
 //! | [`pkce`] | RFC 7636 verifiers and S256 challenges |
 //! | [`ratelimit`] | the exact per-second sliding window behind per-key rate limits |
 //! | [`webhook`] | Standard Webhooks signatures |
 //! | [`email`] | normalisation of email identifiers |
+//! | [`email_token`] | email verification tokens (`{p}v_…`) |
+//! | [`certificate`] | mTLS client certificates: one-PEM X.509 v3 parsing, SHA-256 fingerprints |
 //! | [`time`] | [`time::UnixTime`], seconds since the epoch, passed in by the caller |
 #![no_std]
 #![forbid(unsafe_code)]
@@ -50,11 +54,15 @@ extern crate alloc;
 
 pub mod api_key;
 pub mod bearer;
+pub mod certificate;
 pub mod digest;
 pub mod email;
+pub mod email_token;
 pub mod encoding;
 pub mod error;
+pub mod jwt;
 pub mod password;
+pub mod password_policy;
 pub mod pkce;
 pub mod ratelimit;
 pub mod secret;

@@ -9,7 +9,7 @@ import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, migrate, startServer, wranglerEnv } from "../../scripts/devserver.mjs";
+import { LOCAL_SETTINGS, freePort, migrate, startServer, wranglerEnv } from "../../scripts/devserver.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -20,9 +20,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {} } = {}) {
   const state = persistTo ?? mkdtempSync(path.join(tmpdir(), "keyward-e2e-"));
   const vars = {
+    ...LOCAL_SETTINGS,
     KEY_PREFIX: prefix,
     HASH_SECRET: randomBytes(32).toString("hex"),
     ADMIN_TOKEN: randomBytes(32).toString("hex"),
+    SIGNING_SECRET: randomBytes(32).toString("hex"),
     ...extra,
   };
   migrate(state);

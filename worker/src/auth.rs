@@ -7,31 +7,39 @@
 
 use futures_util::future::Either;
 use keyward_core::ErrorCode;
-use keyward_core::api_key::key_prefix;
+use keyward_core::api_key::{KeyRefusal, key_prefix};
 use keyward_core::bearer::{Bearer, token_from_header};
+use keyward_core::certificate;
 use keyward_core::digest::sha256;
 use keyward_core::encoding::hex_encode;
+use keyward_core::jwt;
 use keyward_core::password::{self, Argon2Profile};
+use keyward_core::time::UnixTime;
 use worker::{Method, Request, RequestInit};
 
 use crate::http::ApiError;
+use crate::ids::now_secs;
 use crate::lease;
 use crate::lookup_memo;
 use crate::objects::key_gate::{GateAnswer, GateRequest, KeyRef};
 use crate::routes::Cx;
+use crate::signing;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{KeyLocator, KeyRecord};
+use crate::store::sessions;
 
 /// An authenticated caller.
 pub struct Principal {
     pub org_id: String,
     pub entity_id: String,
     pub role: String,
+    /// The key, certificate or session the request presented.
     pub credential_id: String,
     pub key_prefix: String,
     pub auth_method: &'static str,
     pub namespaces: Vec<String>,
-    pub rate: RateInfo,
+    /// Keys and certificates are rate-limited (SPEC §6); sessions are not.
+    pub rate: Option<RateInfo>,
 }
 
 impl Principal {
@@ -48,9 +56,21 @@ pub struct RateInfo {
     pub reset: u64,
 }
 
-/// Authenticates the request's bearer credential and consumes one unit of its budget.
+/// Authenticates the request's credential (a bearer token or, without an
+/// `Authorization` header, a verified client certificate) and, for keys and
+/// certificates, consumes one unit of its budget.
 pub async fn authenticate(req: &Request, cx: &Cx<'_>) -> Result<Principal, ApiError> {
     let header = req.headers().get("Authorization").ok().flatten();
+    if header.is_none() {
+        match client_certificate(req, cx) {
+            Some(Ok(fingerprint)) => {
+                let shown = Some(fingerprint[..12].to_owned());
+                return admit(cx, KeyLocator::Fingerprint(fingerprint), None, shown).await;
+            }
+            Some(Err(reason)) => return Err(refuse(cx, reason, None, None)),
+            None => {}
+        }
+    }
     let token = match token_from_header(header.as_deref()) {
         Ok(token) => token,
         Err(reason) => return Err(refuse(cx, reason.code(), None, None)),
@@ -60,30 +80,64 @@ pub async fn authenticate(req: &Request, cx: &Cx<'_>) -> Result<Principal, ApiEr
         Ok(bearer) => bearer,
         Err(reason) => return Err(refuse(cx, reason.code(), shown, None)),
     };
-    let now_ms = worker::Date::now().as_millis();
-    let (locator, digest) = match &bearer {
+    match &bearer {
         Bearer::LookupKey(key) => {
             let hash = lookup_memo::lookup_hash(
                 key,
                 cx.config.hash_secret.expose(),
                 cx.config.lookup_iterations,
             );
-            (KeyLocator::LookupHash(hex_encode(&hash)), None)
+            admit(cx, KeyLocator::LookupHash(hex_encode(&hash)), None, shown).await
         }
-        Bearer::IdSecretKey(key) => (
-            KeyLocator::CredentialId(key.credential_id().to_hex()),
-            Some(hex_encode(&sha256(key.secret().as_bytes()))),
-        ),
-        Bearer::Jwt(_) | Bearer::AccessToken(_) | Bearer::RefreshToken(_) => {
-            return Err(refuse_owned(
-                cx,
-                format!("unsupported_{}", bearer.kind()),
-                shown,
-                None,
-            ));
+        Bearer::IdSecretKey(key) => {
+            let locator = KeyLocator::CredentialId(key.credential_id().to_hex());
+            admit(cx, locator, Some(key.secret()), shown).await
         }
-        _ => return Err(refuse(cx, "unknown_token_shape", shown, None)),
+        Bearer::Jwt(jwt) => session(req, cx, jwt, shown).await,
+        Bearer::AccessToken(_) | Bearer::RefreshToken(_) => Err(refuse_owned(
+            cx,
+            format!("unsupported_{}", bearer.kind()),
+            shown,
+            None,
+        )),
+        _ => Err(refuse(cx, "unknown_token_shape", shown, None)),
+    }
+}
+
+/// The SHA-256 fingerprint (lowercase hex) of the client certificate, when one was
+/// presented and verified: from Cloudflare's mTLS (`request.cf.tlsClientAuth`), or, in
+/// development with `DEV_CLIENT_CERT_HEADER`, from the `X-Client-Cert-Fingerprint` header.
+fn client_certificate(req: &Request, cx: &Cx<'_>) -> Option<Result<String, &'static str>> {
+    let presented = if cx.config.dev_cert_header {
+        req.headers()
+            .get("X-Client-Cert-Fingerprint")
+            .ok()
+            .flatten()?
+    } else {
+        let auth = req.cf()?.tls_client_auth()?;
+        if auth.cert_verified() != "SUCCESS" {
+            return None;
+        }
+        auth.cert_fingerprint_sha256()
     };
+    Some(
+        certificate::parse_fingerprint(&presented)
+            .map(|fp| hex_encode(&fp))
+            .map_err(|_| "certificate_fingerprint_malformed"),
+    )
+}
+
+/// A key or certificate: its gate answers status and rate limit, from a lease when
+/// this isolate holds one. `secret` is an `id_secret` key's secret, checked with
+/// argon2id here unless the gate has seen it verified.
+async fn admit(
+    cx: &Cx<'_>,
+    locator: KeyLocator,
+    secret: Option<&str>,
+    shown: Option<String>,
+) -> Result<Principal, ApiError> {
+    let now_ms = worker::Date::now().as_millis();
+    let digest = secret.map(|s| hex_encode(&sha256(s.as_bytes())));
     let object = locator.object_name();
     if let Some((key, rate)) = lease::spend(&object, now_ms, digest.as_deref()) {
         return Ok(principal(key, rate));
@@ -95,9 +149,9 @@ pub async fn authenticate(req: &Request, cx: &Cx<'_>) -> Result<Principal, ApiEr
         verified: false,
     };
     let mut answer = gate(cx, &ask).await?;
-    if let Bearer::IdSecretKey(key) = &bearer {
+    if let Some(secret) = secret {
         answer = match answer {
-            GateAnswer::Verify { phc } => match password::verify(key.secret().as_bytes(), &phc) {
+            GateAnswer::Verify { phc } => match password::verify(secret.as_bytes(), &phc) {
                 Ok(true) => {
                     ask.verified = true;
                     gate(cx, &ask).await?
@@ -109,7 +163,7 @@ pub async fn authenticate(req: &Request, cx: &Cx<'_>) -> Result<Principal, ApiEr
             },
             GateAnswer::Refused { reason, key: None } if reason == "unknown_key" => {
                 // Spend what a real verification costs, so timing does not tell.
-                let _ = password::verify_dummy(key.secret().as_bytes(), Argon2Profile::LIGHT);
+                let _ = password::verify_dummy(secret.as_bytes(), Argon2Profile::LIGHT);
                 GateAnswer::Refused { reason, key: None }
             }
             other => other,
@@ -159,14 +213,80 @@ pub async fn authenticate(req: &Request, cx: &Cx<'_>) -> Result<Principal, ApiEr
 fn principal(key: KeyRecord, rate: RateInfo) -> Principal {
     Principal {
         namespaces: serde_json::from_str(&key.namespaces).unwrap_or_default(),
+        auth_method: if key.scheme == "certificate" {
+            "certificate"
+        } else {
+            "api_key"
+        },
         org_id: key.org_id,
         entity_id: key.entity_id,
         role: key.role,
         credential_id: key.id,
         key_prefix: key.key_prefix,
-        auth_method: "api_key",
-        rate,
+        rate: Some(rate),
     }
+}
+
+/// A session JWT: the core checks the token (EdDSA only, strict header, `iss`, `aud`,
+/// `exp`) against the key its `kid` names, then the session and its entity are read
+/// live, so logout and suspension take effect on the next request.
+async fn session(
+    req: &Request,
+    cx: &Cx<'_>,
+    token: &str,
+    shown: Option<String>,
+) -> Result<Principal, ApiError> {
+    let kid = jwt::header_kid(token).map_err(|e| refuse(cx, e.code(), shown.clone(), None))?;
+    let Some(key) = signing::verifying_key(cx, &kid).await? else {
+        return Err(refuse(cx, "jwt_unknown_kid", shown, None));
+    };
+    let issuer = cx.config.issuer_for(req);
+    let now = now_secs();
+    let expect = jwt::Expect {
+        issuer: &issuer,
+        audience: &issuer,
+        now: UnixTime(now),
+        leeway_secs: 0,
+    };
+    let claims =
+        jwt::verify(token, &key, &expect).map_err(|e| refuse(cx, e.code(), shown.clone(), None))?;
+    let db = cx.env.d1("DB")?;
+    let live = sessions::live_session(&db, &claims.sid)
+        .await?
+        .filter(|s| s.entity_id == claims.sub && s.org_id == claims.org);
+    let Some(live) = live else {
+        return Err(refuse(cx, "session_unknown", shown, None));
+    };
+    let refusal = KeyRefusal::check(
+        live.revoked_at.is_some(),
+        Some(UnixTime(live.expires_at)),
+        &live.entity_status,
+        UnixTime(now),
+    );
+    if let Err(reason) = refusal {
+        let who = KeyRef {
+            id: live.id,
+            org_id: live.org_id,
+            entity_id: live.entity_id,
+            key_prefix: shown.clone().unwrap_or_default(),
+        };
+        return Err(refuse_owned(
+            cx,
+            format!("session_{}", reason.code()),
+            shown,
+            Some(who),
+        ));
+    }
+    Ok(Principal {
+        org_id: live.org_id,
+        entity_id: live.entity_id,
+        role: live.role,
+        credential_id: live.id,
+        key_prefix: String::new(),
+        auth_method: "session",
+        namespaces: Vec::new(),
+        rate: None,
+    })
 }
 
 /// Asks the key's Durable Object. If it cannot be reached, or does not answer within

@@ -8,7 +8,22 @@
 //! | `REALM` | var | `Keyward API` | the `realm` of `WWW-Authenticate` |
 //! | `ISSUER` | var | the request's origin | base URL in metadata and `WWW-Authenticate` |
 //! | `HASH_SECRET` | secret | – | salt of the lookup hash, key of token hashes |
-//! | `ADMIN_TOKEN` | secret | – | bearer of `POST /admin/bootstrap` |
+//! | `ADMIN_TOKEN` | secret | – | bearer of `POST /admin/bootstrap` and `POST /admin/signing-keys/rotate` |
+//! | `SIGNING_SECRET` | secret | – | master secret the session-JWT signing keys are derived from (≥ 32 characters) |
+//! | `SESSION_TTL_SECONDS` | var | `3600` | lifetime of a session and its JWT |
+//! | `SELF_REGISTRATION_ENABLED` | var | `false` | `POST /auth/signup` is open |
+//! | `ALLOW_UNVERIFIED_EMAIL_LOGIN` | var | `false` | password login before the email is verified |
+//! | `MAIL_TRANSPORT` | var | `outbox` | `outbox` (messages stored in D1) or `http` (an HTTP email API) |
+//! | `MAIL_HTTP_URL` | var | – | with `http`: the endpoint messages are POSTed to as JSON |
+//! | `MAIL_HTTP_TOKEN` | secret | – | with `http`: sent as `Authorization: Bearer …` |
+//! | `MAIL_FROM` | var | `Keyward <no-reply@keyward.invalid>` | sender of every message |
+//! | `ENVIRONMENT` | var | `production` | `development` allows the two settings below; `npm start` and the tests set it |
+//! | `DEV_OUTBOX` | var | `false` | `GET /dev/outbox` lists stored messages (development only) |
+//! | `DEV_CLIENT_CERT_HEADER` | var | `false` | take the client-certificate fingerprint from the `X-Client-Cert-Fingerprint` header instead of mTLS (development only) |
+//!
+//! A development-only setting turned on while `ENVIRONMENT` is not `development` is a
+//! configuration error: every request answers 500 and the log says why, so a copy of
+//! the local settings can never open those doors in production.
 
 use keyward_core::api_key::{KeyPrefix, KeyScheme};
 use keyward_core::secret::{SecretBytes, SecretString};
@@ -28,6 +43,52 @@ pub struct Config {
     pub issuer: Option<String>,
     pub hash_secret: SecretBytes,
     pub admin_token: Option<SecretString>,
+    pub signing_secret: SecretBytes,
+    pub session_ttl_secs: u64,
+    pub self_registration: bool,
+    pub allow_unverified_login: bool,
+    pub mail: MailTransport,
+    pub mail_from: String,
+    pub dev_outbox: bool,
+    pub dev_cert_header: bool,
+}
+
+/// Where outgoing mail goes.
+pub enum MailTransport {
+    /// Stored in D1's `outbox` table (readable at `GET /dev/outbox` in development).
+    Outbox,
+    /// POSTed as JSON `{from, to, subject, text}` to an email API.
+    Http {
+        url: String,
+        token: Option<SecretString>,
+    },
+}
+
+impl Config {
+    /// The issuer of tokens and metadata: `ISSUER`, or the origin the request came to.
+    pub fn issuer_for(&self, req: &worker::Request) -> String {
+        self.issuer.clone().unwrap_or_else(|| {
+            req.url()
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// A boolean setting: `true` or `false` (absent: `false`).
+fn flag(env: &Env, name: &str) -> Result<bool, String> {
+    match var(env, name).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(format!("{name} must be true or false")),
+    }
+}
+
+fn secret(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .ok()
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty())
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -73,18 +134,38 @@ impl Config {
             .ok()
             .filter(|n| *n >= 1)
             .ok_or_else(|| misconfigured("LOOKUP_ITERATIONS"))?;
-        let hash_secret = env
-            .secret("HASH_SECRET")
-            .map(|s| s.to_string())
-            .ok()
+        let hash_secret = secret(env, "HASH_SECRET")
             .filter(|s| s.len() >= 32)
             .ok_or_else(|| misconfigured("HASH_SECRET missing or shorter than 32 characters"))?;
-        let admin_token = env
-            .secret("ADMIN_TOKEN")
-            .ok()
-            .map(|s| s.to_string())
-            .filter(|s| s.len() >= 32);
+        let signing_secret = secret(env, "SIGNING_SECRET")
+            .filter(|s| s.len() >= 32)
+            .ok_or_else(|| misconfigured("SIGNING_SECRET missing or shorter than 32 characters"))?;
+        let admin_token = secret(env, "ADMIN_TOKEN").filter(|s| s.len() >= 32);
         let issuer = var(env, "ISSUER").map(|i| i.trim_end_matches('/').to_string());
+        let session_ttl_secs = var(env, "SESSION_TTL_SECONDS")
+            .map_or(Ok(3600), |v| v.parse::<u64>())
+            .ok()
+            .filter(|n| (60..=86_400).contains(n))
+            .ok_or_else(|| misconfigured("SESSION_TTL_SECONDS must be 60-86400"))?;
+        let flag = |name: &str| flag(env, name).map_err(|e| misconfigured(&e));
+        let development = var(env, "ENVIRONMENT").as_deref() == Some("development");
+        let dev_outbox = flag("DEV_OUTBOX")?;
+        let dev_cert_header = flag("DEV_CLIENT_CERT_HEADER")?;
+        if (dev_outbox || dev_cert_header) && !development {
+            return Err(misconfigured(
+                "DEV_OUTBOX and DEV_CLIENT_CERT_HEADER are refused unless ENVIRONMENT=development",
+            ));
+        }
+        let mail = match var(env, "MAIL_TRANSPORT").as_deref() {
+            None | Some("outbox") => MailTransport::Outbox,
+            Some("http") => MailTransport::Http {
+                url: var(env, "MAIL_HTTP_URL")
+                    .filter(|u| u.starts_with("https://") || development)
+                    .ok_or_else(|| misconfigured("MAIL_HTTP_URL must be an https:// URL"))?,
+                token: secret(env, "MAIL_HTTP_TOKEN").map(SecretString::new),
+            },
+            Some(_) => return Err(misconfigured("MAIL_TRANSPORT must be outbox or http")),
+        };
         Ok(Self {
             prefix,
             default_scheme,
@@ -93,6 +174,15 @@ impl Config {
             issuer,
             hash_secret: SecretBytes::new(hash_secret.into_bytes()),
             admin_token: admin_token.map(SecretString::new),
+            signing_secret: SecretBytes::new(signing_secret.into_bytes()),
+            session_ttl_secs,
+            self_registration: flag("SELF_REGISTRATION_ENABLED")?,
+            allow_unverified_login: flag("ALLOW_UNVERIFIED_EMAIL_LOGIN")?,
+            mail,
+            mail_from: var(env, "MAIL_FROM")
+                .unwrap_or_else(|| "Keyward <no-reply@keyward.invalid>".into()),
+            dev_outbox,
+            dev_cert_header,
         })
     }
 }

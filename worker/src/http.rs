@@ -55,11 +55,24 @@ impl ApiError {
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(403, "forbidden", message)
     }
+    /// 403 with a precise code, for a caller who proved who they are.
+    pub fn forbidden_because(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(403, code, message)
+    }
+    /// A failed login: one status, code and message for every reason.
+    pub fn invalid_credentials() -> Self {
+        Self::new(401, "invalid_credentials", "invalid identifier or password")
+    }
     pub fn not_found() -> Self {
         Self::new(404, "not_found", "no such resource")
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(400, "invalid_request", message)
+    }
+    /// 400 with a precise code from the core (e.g. `password_common`), for input the
+    /// caller can fix once told why.
+    pub fn invalid_because(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(400, code, message)
     }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(409, "conflict", message)

@@ -34,3 +34,13 @@ pub fn entity_id() -> String {
 pub fn now_secs() -> u64 {
     worker::Date::now().as_millis() / 1000
 }
+
+/// 16 random bytes in hex: a session id (the JWT's `sid`).
+pub fn session_id() -> String {
+    random_hex::<16>()
+}
+
+/// 8 random bytes in hex: a signing key's `kid`.
+pub fn kid() -> String {
+    random_hex::<8>()
+}

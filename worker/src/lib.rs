@@ -21,11 +21,14 @@ mod http;
 mod ids;
 mod lease;
 mod lookup_memo;
+mod mail;
 mod objects;
 mod routes;
+mod signing;
 mod store;
 
 pub use objects::key_gate::KeyGate;
+pub use objects::throttle::Throttle;
 
 use worker::{Context, Env, Request, Response, event};
 
@@ -54,15 +57,9 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Ok(response) => response,
         Err((error, config)) => {
             // The challenge of a 401 names the issuer: configured, or this request's origin.
-            let challenge = config.filter(|_| error.status == 401).map(|config| {
-                let origin = || {
-                    req.url()
-                        .map(|u| u.origin().ascii_serialization())
-                        .unwrap_or_default()
-                };
-                let issuer = config.issuer.clone().unwrap_or_else(origin);
-                (config.realm.clone(), issuer)
-            });
+            let challenge = config
+                .filter(|_| error.status == 401)
+                .map(|config| (config.realm.clone(), config.issuer_for(&req)));
             http::error_response(&error, family, &request_id, challenge)
         }
     };

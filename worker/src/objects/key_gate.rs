@@ -28,8 +28,11 @@ use keyward_core::api_key::KeyRefusal;
 use keyward_core::ratelimit::{LEASE_MILLIS, RateWindow, Reservation, lease_size};
 use keyward_core::time::UnixTime;
 use serde::{Deserialize, Serialize};
-use worker::{DurableObject, Env, Request, Response, State, durable_object};
+use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
+use crate::http::ApiError;
+use crate::lease;
+use crate::routes::Cx;
 use crate::store::d1::{self, KeyLocator, KeyRecord};
 
 /// What the worker asks.
@@ -94,6 +97,40 @@ pub enum GateAnswer {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Invalidated {
     pub wait_ms: u64,
+}
+
+/// Tells the key's gate to reload from D1, then waits until every lease it granted
+/// before has expired: only then is the change acknowledged, so the very next request
+/// anywhere sees it.
+pub async fn invalidate(cx: &Cx<'_>, locator: &KeyLocator) -> Result<(), ApiError> {
+    invalidate_all(cx, core::slice::from_ref(locator)).await
+}
+
+/// [`invalidate`] for several keys (an entity's credentials): each gate is told first,
+/// then one wait covers the longest lease.
+pub async fn invalidate_all(cx: &Cx<'_>, locators: &[KeyLocator]) -> Result<(), ApiError> {
+    let mut wait_ms = 0;
+    for locator in locators {
+        let object = locator.object_name();
+        lease::forget(&object);
+        let stub = cx
+            .env
+            .durable_object("KEY_GATE")?
+            .id_from_name(&object)?
+            .get_stub()?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post);
+        let request = Request::new_with_init("https://key-gate/invalidate", &init)?;
+        let answer = match stub.fetch_with_request(request).await {
+            Ok(mut r) if r.status_code() == 200 => r.json::<Invalidated>().await.ok(),
+            _ => None,
+        };
+        wait_ms = wait_ms.max(answer.ok_or_else(ApiError::unavailable)?.wait_ms);
+    }
+    if wait_ms > 0 {
+        worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await;
+    }
+    Ok(())
 }
 
 /// Allowance for the clocks of the worker and the object disagreeing.

@@ -1,3 +1,4 @@
 //! Durable Objects.
 
 pub mod key_gate;
+pub mod throttle;

@@ -1,4 +1,5 @@
-//! `POST /admin/bootstrap`: creates the first org, its owner and an owner API key.
+//! `POST /admin/bootstrap`: creates the first org, its owner and an owner API key;
+//! `POST /admin/signing-keys/rotate`: rotates the session-JWT signing key.
 //!
 //! Guarded by `ADMIN_TOKEN` (compared in constant time) and usable once: the three rows
 //! are written in one D1 batch (a transaction) whose inserts only happen while no org
@@ -18,6 +19,7 @@ use crate::Outcome;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs, rng};
 use crate::routes::Cx;
+use crate::signing;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{self, NewKey};
 
@@ -28,7 +30,8 @@ struct BootstrapBody {
     owner_email: Option<String>,
 }
 
-pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+/// Refuses (401) unless the request presents `ADMIN_TOKEN`, compared in constant time.
+fn require_admin_token(req: &Request, cx: &Cx<'_>) -> Result<(), ApiError> {
     let header = req.headers().get("Authorization").ok().flatten();
     let presented = token_from_header(header.as_deref()).unwrap_or("");
     let authorized = cx
@@ -36,9 +39,31 @@ pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         .admin_token
         .as_ref()
         .is_some_and(|t| ct_eq(t.expose().as_bytes(), presented.as_bytes()));
-    if !authorized {
-        return Err(ApiError::unauthorized());
+    if authorized {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
     }
+}
+
+/// `POST /admin/signing-keys/rotate`: a new session-signing key signs from now on; the
+/// old ones stay published until their tokens have expired (`signing.rs`).
+pub async fn rotate_signing_key(req: &Request, cx: &Cx<'_>) -> Outcome {
+    require_admin_token(req, cx)?;
+    let kid = signing::add(cx, true).await?;
+    audit::append(
+        cx,
+        AuditEvent {
+            event: "signing_key.rotated",
+            detail: Some(json!({ "kid": kid })),
+            ..AuditEvent::default()
+        },
+    );
+    Ok(http::bare_ok(201, &json!({ "kid": kid })))
+}
+
+pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+    require_admin_token(req, cx)?;
     let body: BootstrapBody = http::json_body(req).await?;
     let org_name = body.org_name.trim();
     if org_name.is_empty()
@@ -68,14 +93,15 @@ pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         hex_encode(&key.lookup_hash(cx.config.hash_secret.expose(), cx.config.lookup_iterations));
     let db = cx.env.d1("DB")?;
     let org = db
-        .prepare("INSERT INTO orgs (id, name, created_at) SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM orgs)")
+        .prepare("INSERT INTO orgs (id, name, created_at) SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM orgs WHERE personal = 0)")
         .bind(&[org_id.as_str().into(), org_name.into(), JsValue::from_f64(now as f64)])?;
     // If another bootstrap won the race since the check above, the org insert is
     // skipped, the key row then breaks its foreign key and the whole batch rolls back.
     let entity = db
         .prepare(
-            "INSERT INTO entities (id, org_id, kind, name, email, role, status, created_at, updated_at) \
-             SELECT ?1, ?2, 'human', ?3, ?4, 'owner', 'active', ?5, ?5 WHERE EXISTS (SELECT 1 FROM orgs WHERE id = ?2)",
+            "INSERT INTO entities (id, org_id, kind, name, email, email_verified_at, role, status, created_at, updated_at) \
+             SELECT ?1, ?2, 'human', ?3, ?4, CASE WHEN ?4 IS NULL THEN NULL ELSE ?5 END, 'owner', 'active', ?5, ?5 \
+             WHERE EXISTS (SELECT 1 FROM orgs WHERE id = ?2)",
         )
         .bind(&[
             entity_id.as_str().into(),
@@ -128,7 +154,7 @@ pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
 
 async fn any_org(db: &worker::D1Database) -> Result<bool, ApiError> {
     Ok(db
-        .prepare("SELECT 1 AS one FROM orgs LIMIT 1")
+        .prepare("SELECT 1 AS one FROM orgs WHERE personal = 0 LIMIT 1")
         .first::<serde_json::Value>(None)
         .await?
         .is_some())

@@ -8,23 +8,23 @@
 use keyward_core::api_key::{CredentialId, IdSecretKey, KeyScheme, LookupKey};
 use keyward_core::encoding::hex_encode;
 use keyward_core::password::{self, Argon2Profile};
+use keyward_core::secret::SecretString;
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use worker::{Method, Request, RequestInit};
+use worker::Request;
 
 use crate::Outcome;
 use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{now_secs, rng};
-use crate::lease;
-use crate::objects::key_gate::Invalidated;
+use crate::objects::key_gate;
 use crate::routes::{Cx, decode_cursor, encode_cursor, page_limit, query};
 use crate::store::audit::{self, AuditEvent};
-use crate::store::d1::{self, KeyLocator, KeyRow, NewKey};
+use crate::store::d1::{self, KeyRow, NewKey};
 
 /// Default `rate_limit_rpm`, and the most a member may set.
-const MEMBER_MAX_RPM: u32 = 60;
+pub const MEMBER_MAX_RPM: u32 = 60;
 /// The most an admin or owner may set.
 const ADMIN_MAX_RPM: u32 = 100_000;
 const MAX_NAMESPACES: usize = 50;
@@ -59,20 +59,45 @@ pub async fn mint(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
     let body: MintBody = http::json_body(req).await?;
     let name = valid_name(&body.name)?;
     let rpm = valid_rpm(body.rate_limit_rpm.unwrap_or(MEMBER_MAX_RPM), p)?;
-    let now = now_secs();
-    let expires_at = body
-        .expires_at
-        .as_deref()
-        .map(|t| valid_expiry(t, now))
-        .transpose()?;
+    let expires_at = body.expires_at.as_deref().map(valid_expiry).transpose()?;
     let namespaces = valid_namespaces(body.namespaces.unwrap_or_default())?;
     let scheme = match body.scheme.as_deref() {
         None => cx.config.default_scheme,
         Some(s) => KeyScheme::parse(s)
             .ok_or_else(|| ApiError::invalid("scheme must be lookup or id_secret"))?,
     };
+    let spec = KeySpec {
+        name,
+        rate_limit_rpm: rpm,
+        expires_at,
+        namespaces,
+        scheme,
+    };
+    let (row, plain) = create_key(cx, p, &p.entity_id, spec).await?;
+    let mut data = render(&row);
+    data["plain_key"] = Value::String(plain.expose().to_owned());
+    Ok(http::v1_ok(201, data, None))
+}
+
+/// A validated request for a new key.
+pub struct KeySpec {
+    pub name: String,
+    pub rate_limit_rpm: u32,
+    pub expires_at: Option<u64>,
+    pub namespaces: Vec<String>,
+    pub scheme: KeyScheme,
+}
+
+/// Mints a key of `spec` for `entity_id` (in the creator's org), records it and returns
+/// its row and the plain key, which exists only in this answer.
+pub async fn create_key(
+    cx: &Cx<'_>,
+    creator: &Principal,
+    entity_id: &str,
+    spec: KeySpec,
+) -> Result<(KeyRow, SecretString), ApiError> {
     let mut rng = rng();
-    let (id, plain, lookup_hash, secret_phc) = match scheme {
+    let (id, plain, lookup_hash, secret_phc) = match spec.scheme {
         KeyScheme::Lookup => {
             let key = LookupKey::generate(&cx.config.prefix, &mut rng);
             let hash = hex_encode(
@@ -80,7 +105,7 @@ pub async fn mint(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
             );
             (
                 CredentialId::generate(&mut rng).to_hex(),
-                key.expose().to_owned(),
+                SecretString::new(key.expose().to_owned()),
                 Some(hash),
                 None,
             )
@@ -91,44 +116,45 @@ pub async fn mint(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
                 .map_err(|_| ApiError::internal())?;
             (
                 key.credential_id().to_hex(),
-                key.expose().to_owned(),
+                SecretString::new(key.expose().to_owned()),
                 None,
                 Some(phc),
             )
         }
     };
-    let key_prefix = keyward_core::api_key::key_prefix(&plain).to_owned();
-    let namespaces_json = serde_json::to_string(&namespaces).map_err(|_| ApiError::internal())?;
+    let key_prefix = keyward_core::api_key::key_prefix(plain.expose()).to_owned();
+    let namespaces_json =
+        serde_json::to_string(&spec.namespaces).map_err(|_| ApiError::internal())?;
     let db = cx.env.d1("DB")?;
     let new = NewKey {
         id: &id,
-        org_id: &p.org_id,
-        entity_id: &p.entity_id,
-        name: &name,
-        scheme: scheme.as_str(),
+        org_id: &creator.org_id,
+        entity_id,
+        name: &spec.name,
+        scheme: spec.scheme.as_str(),
         key_prefix: &key_prefix,
         lookup_hash: lookup_hash.as_deref(),
         secret_phc: secret_phc.as_deref(),
-        rate_limit_rpm: rpm,
+        rate_limit_rpm: spec.rate_limit_rpm,
         namespaces: &namespaces_json,
-        created_at: now,
-        expires_at,
+        created_at: now_secs(),
+        expires_at: spec.expires_at,
     };
     d1::insert_key(&db, &new)?.run().await?;
     record(
         cx,
-        p,
+        creator,
         "key.minted",
         &id,
         &key_prefix,
-        Some(json!({ "scheme": scheme.as_str(), "rate_limit_rpm": rpm })),
+        Some(
+            json!({ "scheme": spec.scheme.as_str(), "rate_limit_rpm": spec.rate_limit_rpm, "entity_id": entity_id }),
+        ),
     );
-    let row = d1::key_row(&db, &p.org_id, &id)
+    let row = d1::key_row(&db, &creator.org_id, &id)
         .await?
         .ok_or_else(ApiError::internal)?;
-    let mut data = render(&row);
-    data["plain_key"] = Value::String(plain);
-    Ok(http::v1_ok(201, data, None))
+    Ok((row, plain))
 }
 
 pub async fn list(req: &Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
@@ -177,7 +203,7 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
     let expires_at = match &body.expires_at {
         None => row.expires_at,
         Some(None) => None,
-        Some(Some(t)) => Some(valid_expiry(t, now_secs())?),
+        Some(Some(t)) => Some(valid_expiry(t)?),
     };
     let namespaces = match body.namespaces {
         Some(ns) => {
@@ -191,7 +217,7 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
             "key changed concurrently; read it again and retry",
         ));
     }
-    invalidate(cx, &row.locator()).await?;
+    key_gate::invalidate(cx, &row.locator()).await?;
     record(cx, p, "key.updated", &row.id, &row.key_prefix, None);
     let row = d1::key_row(&db, &p.org_id, &row.id)
         .await?
@@ -204,7 +230,7 @@ pub async fn revoke(cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
     let db = cx.env.d1("DB")?;
     // D1 first, then the gate: once this answers, no reload can bring the key back.
     let revoked_now = d1::revoke_key(&db, &p.org_id, &row.id, now_secs()).await?;
-    invalidate(cx, &row.locator()).await?;
+    key_gate::invalidate(cx, &row.locator()).await?;
     if revoked_now {
         record(cx, p, "key.revoked", &row.id, &row.key_prefix, None);
     }
@@ -229,31 +255,6 @@ async fn owned_row(cx: &Cx<'_>, p: &Principal, id: &str) -> Result<KeyRow, ApiEr
     }
 }
 
-/// Tells the key's gate to reload from D1, then waits until every lease it granted
-/// before has expired: only then is the change acknowledged, so the very next request
-/// anywhere sees it.
-async fn invalidate(cx: &Cx<'_>, locator: &KeyLocator) -> Result<(), ApiError> {
-    let object = locator.object_name();
-    lease::forget(&object);
-    let stub = cx
-        .env
-        .durable_object("KEY_GATE")?
-        .id_from_name(&object)?
-        .get_stub()?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post);
-    let request = Request::new_with_init("https://key-gate/invalidate", &init)?;
-    let answer = match stub.fetch_with_request(request).await {
-        Ok(mut r) if r.status_code() == 200 => r.json::<Invalidated>().await.ok(),
-        _ => None,
-    };
-    let Invalidated { wait_ms } = answer.ok_or_else(ApiError::unavailable)?;
-    if wait_ms > 0 {
-        worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await;
-    }
-    Ok(())
-}
-
 fn record(
     cx: &Cx<'_>,
     p: &Principal,
@@ -263,13 +264,10 @@ fn record(
     detail: Option<Value>,
 ) {
     let entry = AuditEvent {
-        org_id: Some(p.org_id.clone()),
-        event,
-        reason: None,
-        actor_id: Some(p.entity_id.clone()),
         credential_id: Some(id.to_owned()),
         key_prefix: Some(key_prefix.to_owned()),
         detail,
+        ..AuditEvent::by(p, event)
     };
     audit::append(cx, entry);
 }
@@ -291,7 +289,8 @@ fn render(row: &KeyRow) -> Value {
     })
 }
 
-fn valid_name(name: &str) -> Result<String, ApiError> {
+/// A name or description: 1-100 characters, no control characters.
+pub fn valid_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     let ok = !name.is_empty() && name.chars().count() <= 100 && !name.chars().any(char::is_control);
     if ok {
@@ -303,7 +302,8 @@ fn valid_name(name: &str) -> Result<String, ApiError> {
     }
 }
 
-fn valid_rpm(rpm: u32, p: &Principal) -> Result<u32, ApiError> {
+/// A rate limit the caller's role may set.
+pub fn valid_rpm(rpm: u32, p: &Principal) -> Result<u32, ApiError> {
     let max = if p.is_admin() {
         ADMIN_MAX_RPM
     } else {
@@ -318,10 +318,11 @@ fn valid_rpm(rpm: u32, p: &Principal) -> Result<u32, ApiError> {
     }
 }
 
-fn valid_expiry(text: &str, now: u64) -> Result<u64, ApiError> {
+/// An `expires_at` in the future.
+pub fn valid_expiry(text: &str) -> Result<u64, ApiError> {
     let at = UnixTime::parse_rfc3339(text)
         .map_err(|_| ApiError::invalid("expires_at must be an RFC 3339 timestamp"))?;
-    if at.secs() <= now {
+    if at.secs() <= now_secs() {
         return Err(ApiError::invalid("expires_at must be in the future"));
     }
     Ok(at.secs())

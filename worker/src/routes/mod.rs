@@ -1,8 +1,14 @@
-//! Routing: method + path → handler. `/v1/*` authenticates first.
+//! Routing: method + path → handler. `/v1/*` and `/entities/*` authenticate first.
 
 mod admin;
 mod audit_log;
+mod credentials;
+mod dev;
+mod entities;
 mod keys;
+mod login;
+mod signup;
+mod wellknown;
 mod whoami;
 
 use worker::{Context, Env, Method, Request, Response};
@@ -25,8 +31,30 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method(), segments.as_slice()) {
         (Method::Get, ["health"]) => Ok(http::bare_ok(200, &serde_json::json!({ "status": "ok" }))),
+        (Method::Get, [".well-known", "jwks.json"]) => wellknown::jwks(cx).await,
+        (Method::Get, [".well-known", "oauth-protected-resource"]) => {
+            wellknown::protected_resource(req, cx)
+        }
         (Method::Post, ["admin", "bootstrap"]) => admin::bootstrap(req, cx).await,
-        (_, ["admin", "bootstrap"] | ["health"]) => Err(ApiError::method_not_allowed()),
+        (Method::Post, ["admin", "signing-keys", "rotate"]) => {
+            admin::rotate_signing_key(req, cx).await
+        }
+        (Method::Post, ["auth", "login"]) => login::login(req, cx).await,
+        (Method::Post, ["auth", "logout"]) => login::logout(req, cx).await,
+        (Method::Post, ["auth", "signup"]) => signup::signup(req, cx).await,
+        (Method::Get, ["auth", "email", "verify"]) => signup::verify(req, cx).await,
+        (Method::Post, ["auth", "email", "resend"]) => signup::resend(req, cx).await,
+        (Method::Get, ["dev", "outbox"]) => dev::outbox(req, cx).await,
+        (
+            _,
+            ["health"]
+            | [".well-known", "jwks.json" | "oauth-protected-resource"]
+            | ["admin", "bootstrap"]
+            | ["admin", "signing-keys", "rotate"]
+            | ["auth", "login" | "logout" | "signup"]
+            | ["auth", "email", "verify" | "resend"]
+            | ["dev", "outbox"],
+        ) => Err(ApiError::method_not_allowed()),
         (_, ["v1", rest @ ..]) => {
             let rest: Vec<String> = rest.iter().map(|s| (*s).to_owned()).collect();
             let principal = auth::authenticate(req, cx).await?;
@@ -34,6 +62,50 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             rate_headers(&mut response, &principal)?;
             Ok(response)
         }
+        (_, ["entities", ..]) => {
+            let rest: Vec<String> = segments.iter().map(|s| (*s).to_owned()).collect();
+            let principal = auth::authenticate(req, cx).await?;
+            let mut response = identity(req, cx, &principal, &rest).await?;
+            rate_headers(&mut response, &principal)?;
+            Ok(response)
+        }
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// `/entities/*` (the Atom seed's bare family).
+async fn identity(req: &mut Request, cx: &Cx<'_>, p: &Principal, path: &[String]) -> Outcome {
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    match (req.method(), path.as_slice()) {
+        (Method::Get, ["entities"]) => entities::list(req, cx, p).await,
+        (Method::Post, ["entities"]) => entities::create(req, cx, p).await,
+        (Method::Get, ["entities", id]) => entities::get(cx, p, id).await,
+        (Method::Patch, ["entities", id]) => entities::patch(req, cx, p, id).await,
+        (Method::Get, ["entities", id, "credentials"]) => credentials::list(cx, p, id).await,
+        (Method::Post, ["entities", id, "credentials", "password"]) => {
+            credentials::set_password(req, cx, p, id).await
+        }
+        (Method::Post, ["entities", id, "credentials", "api-keys"]) => {
+            credentials::create_api_key(req, cx, p, id).await
+        }
+        (Method::Post, ["entities", id, "credentials", "certificates"]) => {
+            credentials::add_certificate(req, cx, p, id).await
+        }
+        (Method::Delete, ["entities", id, "credentials", cred]) => {
+            credentials::revoke(cx, p, id, cred).await
+        }
+        (
+            _,
+            ["entities"]
+            | ["entities", _]
+            | ["entities", _, "credentials"]
+            | [
+                "entities",
+                _,
+                "credentials",
+                "password" | "api-keys" | "certificates",
+            ],
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -54,10 +126,12 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
 }
 
 fn rate_headers(response: &mut Response, principal: &Principal) -> Result<(), ApiError> {
-    let headers = response.headers_mut();
-    headers.set("RateLimit-Limit", &principal.rate.limit.to_string())?;
-    headers.set("RateLimit-Remaining", &principal.rate.remaining.to_string())?;
-    headers.set("RateLimit-Reset", &principal.rate.reset.to_string())?;
+    if let Some(rate) = &principal.rate {
+        let headers = response.headers_mut();
+        headers.set("RateLimit-Limit", &rate.limit.to_string())?;
+        headers.set("RateLimit-Remaining", &rate.remaining.to_string())?;
+        headers.set("RateLimit-Reset", &rate.reset.to_string())?;
+    }
     Ok(())
 }
 

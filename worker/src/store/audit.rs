@@ -33,6 +33,18 @@ pub struct AuditEvent {
     pub detail: Option<serde_json::Value>,
 }
 
+impl AuditEvent {
+    /// An entry of `event` done by the authenticated caller `p`, in `p`'s org.
+    pub fn by(p: &crate::auth::Principal, event: &'static str) -> Self {
+        Self {
+            org_id: Some(p.org_id.clone()),
+            event,
+            actor_id: Some(p.entity_id.clone()),
+            ..Self::default()
+        }
+    }
+}
+
 /// Entries waiting for a flush in this isolate.
 const MAX_QUEUED: usize = 2_000;
 /// Rows per INSERT: D1 binds at most 100 parameters per statement, a row takes 9.
@@ -141,7 +153,12 @@ fn statements(db: &D1Database, entries: Vec<Queued>) -> worker::Result<Vec<D1Pre
             })
             .collect();
         let mut values = Vec::with_capacity(chunk.len() * 9);
-        for Queued { at, request_id, event } in chunk {
+        for Queued {
+            at,
+            request_id,
+            event,
+        } in chunk
+        {
             values.extend([
                 JsValue::from_f64(at as f64),
                 text(event.org_id),

@@ -25,15 +25,28 @@ pub struct KeyRecord {
     pub revoked_at: Option<u64>,
 }
 
-const KEY_RECORD_SELECT: &str = "SELECT c.id, c.org_id, c.entity_id, e.role, e.status AS entity_status, c.scheme, \
-     c.key_prefix, c.secret_phc, c.rate_limit_rpm, c.namespaces, c.expires_at, c.revoked_at \
-     FROM credentials c JOIN entities e ON e.id = c.entity_id WHERE c.kind = 'api_key' AND ";
+/// Certificates have no scheme or prefix of their own: they report `certificate` and the
+/// first 12 hex digits of the fingerprint, and expire at the earlier of `expires_at` and
+/// the certificate's `notAfter`. Credentials default to 60 rpm (SPEC §4).
+const KEY_RECORD_SELECT: &str = "SELECT c.id, c.org_id, c.entity_id, e.role, e.status AS entity_status, \
+     COALESCE(c.scheme, c.kind) AS scheme, COALESCE(c.key_prefix, substr(c.cert_fingerprint, 1, 12)) AS key_prefix, \
+     c.secret_phc, COALESCE(c.rate_limit_rpm, 60) AS rate_limit_rpm, c.namespaces, \
+     MIN(COALESCE(c.expires_at, c.cert_not_after), COALESCE(c.cert_not_after, c.expires_at)) AS expires_at, c.revoked_at \
+     FROM credentials c JOIN entities e ON e.id = c.entity_id WHERE ";
 
-/// Loads a key by its lookup hash (lookup scheme) or its id (id_secret scheme).
+/// Loads a key by its lookup hash (lookup scheme) or its id (id_secret scheme), or a
+/// certificate by its fingerprint (the live one if there is one, else the newest).
 pub async fn key_record(db: &D1Database, by: &KeyLocator) -> worker::Result<Option<KeyRecord>> {
     let (clause, value) = match by {
-        KeyLocator::LookupHash(hash) => ("c.lookup_hash = ?1", hash),
-        KeyLocator::CredentialId(id) => ("c.id = ?1 AND c.scheme = 'id_secret'", id),
+        KeyLocator::LookupHash(hash) => ("c.kind = 'api_key' AND c.lookup_hash = ?1", hash),
+        KeyLocator::CredentialId(id) => (
+            "c.kind = 'api_key' AND c.id = ?1 AND c.scheme = 'id_secret'",
+            id,
+        ),
+        KeyLocator::Fingerprint(fp) => (
+            "c.kind = 'certificate' AND c.cert_fingerprint = ?1 ORDER BY c.revoked_at IS NOT NULL, c.created_at DESC LIMIT 1",
+            fp,
+        ),
     };
     db.prepare(format!("{KEY_RECORD_SELECT}{clause}"))
         .bind(&[JsValue::from_str(value)])?
@@ -41,22 +54,53 @@ pub async fn key_record(db: &D1Database, by: &KeyLocator) -> worker::Result<Opti
         .await
 }
 
-/// How a key's row (and its Durable Object) is found.
+/// How a credential's row (and its Durable Object) is found.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
 pub enum KeyLocator {
     LookupHash(String),
     CredentialId(String),
+    /// Lowercase hex SHA-256 of a client certificate.
+    Fingerprint(String),
 }
 
 impl KeyLocator {
-    /// The Durable Object name of the key: one object per key.
+    /// The Durable Object name of the credential: one object per key or certificate.
     pub fn object_name(&self) -> String {
         match self {
             Self::LookupHash(h) => format!("lookup:{h}"),
             Self::CredentialId(id) => format!("id:{id}"),
+            Self::Fingerprint(fp) => format!("cert:{fp}"),
         }
     }
+}
+
+/// The gates of every key and certificate an entity holds (to invalidate them when the
+/// entity's status changes).
+pub async fn entity_locators(db: &D1Database, entity_id: &str) -> worker::Result<Vec<KeyLocator>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        kind: String,
+        lookup_hash: Option<String>,
+        cert_fingerprint: Option<String>,
+    }
+    let rows = db
+        .prepare("SELECT id, kind, lookup_hash, cert_fingerprint FROM credentials WHERE entity_id = ?1 AND kind IN ('api_key', 'certificate')")
+        .bind(&[entity_id.into()])?
+        .all()
+        .await?
+        .results::<Row>()?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |r| match (r.kind.as_str(), r.lookup_hash, r.cert_fingerprint) {
+                ("certificate", _, Some(fp)) => KeyLocator::Fingerprint(fp),
+                (_, Some(hash), _) => KeyLocator::LookupHash(hash),
+                _ => KeyLocator::CredentialId(r.id),
+            },
+        )
+        .collect())
 }
 
 /// A key's public metadata row.
@@ -106,14 +150,20 @@ pub async fn key_page(
     after: Option<(u64, String)>,
     limit: u32,
 ) -> worker::Result<Vec<KeyRow>> {
-    let (created, id) = after.unwrap_or((0, String::new()));
+    let [created, id] = keyset(after);
     db.prepare(format!(
         "{KEY_ROW_SELECT}AND entity_id = ?1 AND (created_at, id) > (?2, ?3) ORDER BY created_at, id LIMIT ?4"
     ))
-    .bind(&[entity_id.into(), JsValue::from_f64(created as f64), id.into(), JsValue::from_f64(f64::from(limit))])?
+    .bind(&[entity_id.into(), created, id, JsValue::from_f64(f64::from(limit))])?
     .all()
     .await?
     .results::<KeyRow>()
+}
+
+/// The `(created_at, id)` a keyset page starts after (`(0, "")`: the first page).
+pub fn keyset(after: Option<(u64, String)>) -> [JsValue; 2] {
+    let (created, id) = after.unwrap_or((0, String::new()));
+    [JsValue::from_f64(created as f64), JsValue::from_str(&id)]
 }
 
 /// A new API key's row.

@@ -3,3 +3,5 @@
 
 pub mod audit;
 pub mod d1;
+pub mod identity;
+pub mod sessions;

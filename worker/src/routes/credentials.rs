@@ -1,0 +1,259 @@
+//! `/entities/{id}/credentials…`: passwords, `id_secret` API keys and client
+//! certificates of an entity (SPEC §4, the Atom seed).
+//!
+//! An entity manages its own credentials; admins manage those of their org's entities,
+//! except an owner's, which only owners touch. Listing shows metadata only. Revoking a
+//! key or certificate invalidates its gate and waits out its leases, so it fails on the
+//! very next request.
+
+use keyward_core::ErrorCode;
+use keyward_core::api_key::{CredentialId, KeyScheme};
+use keyward_core::certificate;
+use keyward_core::password::{self, Argon2Profile};
+use keyward_core::password_policy;
+use keyward_core::time::UnixTime;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use worker::Request;
+
+use crate::Outcome;
+use crate::auth::Principal;
+use crate::http::{self, ApiError};
+use crate::ids::{now_secs, rng};
+use crate::objects::key_gate;
+use crate::routes::Cx;
+use crate::routes::entities::target;
+use crate::routes::keys::{self, KeySpec, MEMBER_MAX_RPM, valid_expiry, valid_name, valid_rpm};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::d1::KeyLocator;
+use crate::store::identity::{self, CredentialMeta, Entity, NewCertificate};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyBody {
+    description: Option<String>,
+    expires_at: Option<String>,
+    rate_limit_rpm: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificateBody {
+    pem: String,
+    description: Option<String>,
+}
+
+pub async fn set_password(
+    req: &mut Request,
+    cx: &Cx<'_>,
+    p: &Principal,
+    entity_id: &str,
+) -> Outcome {
+    let entity = manageable(cx, p, entity_id).await?;
+    let body: PasswordBody = http::json_body(req).await?;
+    let prepared = password_policy::prepare(&body.password)
+        .map_err(|why| ApiError::invalid_because(why.code(), why.to_string()))?;
+    let phc = password::hash(
+        prepared.expose().as_bytes(),
+        Argon2Profile::PASSWORD,
+        &mut rng(),
+    )
+    .map_err(|_| ApiError::internal())?;
+    let id = CredentialId::generate(&mut rng()).to_hex();
+    let now = now_secs();
+    let db = cx.env.d1("DB")?;
+    db.batch(identity::set_password(
+        &db,
+        &entity.org_id,
+        &entity.id,
+        &id,
+        &phc,
+        now,
+    )?)
+    .await?;
+    record(cx, p, "credential.created", &id, &entity, "password");
+    Ok(http::bare_ok(
+        201,
+        &json!({ "credential_id": id, "kind": "password", "created_at": UnixTime(now).to_rfc3339() }),
+    ))
+}
+
+pub async fn create_api_key(
+    req: &mut Request,
+    cx: &Cx<'_>,
+    p: &Principal,
+    entity_id: &str,
+) -> Outcome {
+    let entity = manageable(cx, p, entity_id).await?;
+    let body: ApiKeyBody = http::json_body(req).await?;
+    let spec = KeySpec {
+        name: valid_name(body.description.as_deref().unwrap_or("api key"))?,
+        rate_limit_rpm: valid_rpm(body.rate_limit_rpm.unwrap_or(MEMBER_MAX_RPM), p)?,
+        expires_at: body.expires_at.as_deref().map(valid_expiry).transpose()?,
+        namespaces: Vec::new(),
+        scheme: KeyScheme::IdSecret,
+    };
+    let (row, plain) = keys::create_key(cx, p, &entity.id, spec).await?;
+    Ok(http::bare_ok(
+        201,
+        &json!({
+            "credential_id": row.id,
+            "key": plain.expose(),
+            "key_prefix": row.key_prefix,
+            "expires_at": row.expires_at.map(|t| UnixTime(t).to_rfc3339()),
+        }),
+    ))
+}
+
+pub async fn add_certificate(
+    req: &mut Request,
+    cx: &Cx<'_>,
+    p: &Principal,
+    entity_id: &str,
+) -> Outcome {
+    let entity = manageable(cx, p, entity_id).await?;
+    let body: CertificateBody = http::json_body(req).await?;
+    let cert = certificate::parse_pem(&body.pem)
+        .map_err(|why| ApiError::invalid_because(why.code(), why.to_string()))?;
+    let now = now_secs();
+    if cert.not_after.secs() <= now {
+        return Err(ApiError::invalid_because(
+            "certificate_expired",
+            "the certificate has expired",
+        ));
+    }
+    let id = CredentialId::generate(&mut rng()).to_hex();
+    let fingerprint = cert.fingerprint_hex();
+    let default_name: String = cert.subject.chars().take(100).collect();
+    let name = valid_name(body.description.as_deref().unwrap_or(&default_name))?;
+    let new = NewCertificate {
+        id: &id,
+        org_id: &entity.org_id,
+        entity_id: &entity.id,
+        name: &name,
+        fingerprint: &fingerprint,
+        subject: &cert.subject,
+        not_before: cert.not_before.secs(),
+        not_after: cert.not_after.secs(),
+        now,
+    };
+    let db = cx.env.d1("DB")?;
+    if let Err(error) = identity::insert_certificate(&db, &new).await {
+        return Err(if identity::is_unique_violation(&error) {
+            ApiError::conflict("this certificate is already registered")
+        } else {
+            error.into()
+        });
+    }
+    // A gate that answered "unknown" for this fingerprint before must reload.
+    key_gate::invalidate(cx, &KeyLocator::Fingerprint(fingerprint.clone())).await?;
+    record(cx, p, "credential.created", &id, &entity, "certificate");
+    let row = identity::credential_of(&db, &entity.id, &id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    let mut data = render(&row, &entity);
+    data["credential_id"] = Value::String(id);
+    Ok(http::bare_ok(201, &data))
+}
+
+pub async fn list(cx: &Cx<'_>, p: &Principal, entity_id: &str) -> Outcome {
+    let entity = target(cx, p, entity_id).await?;
+    let rows = identity::credentials_of(&cx.env.d1("DB")?, &entity.id).await?;
+    let items: Vec<Value> = rows.iter().map(|c| render(c, &entity)).collect();
+    Ok(http::bare_ok(200, &json!({ "items": items })))
+}
+
+pub async fn revoke(cx: &Cx<'_>, p: &Principal, entity_id: &str, id: &str) -> Outcome {
+    let entity = manageable(cx, p, entity_id).await?;
+    if CredentialId::parse(id).is_none() {
+        return Err(ApiError::not_found());
+    }
+    let db = cx.env.d1("DB")?;
+    let row = identity::credential_of(&db, &entity.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    // D1 first, then the gate: once this answers, no reload can bring it back.
+    let revoked_now = identity::revoke_credential(&db, &entity.id, id, now_secs()).await?;
+    if let Some(locator) = locator(&row) {
+        key_gate::invalidate(cx, &locator).await?;
+    }
+    if revoked_now {
+        record(cx, p, "credential.revoked", id, &entity, &row.kind);
+    }
+    let row = identity::credential_of(&db, &entity.id, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok(http::bare_ok(200, &render(&row, &entity)))
+}
+
+/// The entity if the caller may change its credentials: its own, or as an admin of
+/// its org, but an owner's only as an owner.
+async fn manageable(cx: &Cx<'_>, p: &Principal, entity_id: &str) -> Result<Entity, ApiError> {
+    let entity = target(cx, p, entity_id).await?;
+    if entity.id != p.entity_id && entity.role == "owner" && p.role != "owner" {
+        return Err(ApiError::forbidden(
+            "permission denied: only an owner manages an owner's credentials",
+        ));
+    }
+    if entity.status == "deleted" {
+        return Err(ApiError::conflict("the entity is deleted"));
+    }
+    Ok(entity)
+}
+
+/// Where a key's or certificate's gate lives; passwords have none.
+fn locator(c: &CredentialMeta) -> Option<KeyLocator> {
+    match (c.kind.as_str(), &c.lookup_hash, &c.cert_fingerprint) {
+        ("certificate", _, Some(fp)) => Some(KeyLocator::Fingerprint(fp.clone())),
+        ("api_key", Some(hash), _) => Some(KeyLocator::LookupHash(hash.clone())),
+        ("api_key", None, _) => Some(KeyLocator::CredentialId(c.id.clone())),
+        _ => None,
+    }
+}
+
+fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, id: &str, entity: &Entity, kind: &str) {
+    audit::append(
+        cx,
+        AuditEvent {
+            credential_id: Some(id.to_owned()),
+            detail: Some(json!({ "entity_id": entity.id, "kind": kind })),
+            ..AuditEvent::by(p, event)
+        },
+    );
+}
+
+/// A credential's metadata (the Atom seed's list shape): never a hash or a secret.
+fn render(c: &CredentialMeta, entity: &Entity) -> Value {
+    let time = |t: Option<u64>| t.map(|t| UnixTime(t).to_rfc3339());
+    let identifier = match c.kind.as_str() {
+        "api_key" => c.key_prefix.as_ref().map(|p| format!("{p}...")),
+        "certificate" => c.cert_fingerprint.as_ref().map(|f| format!("sha256:{f}")),
+        _ => entity.email.clone(),
+    };
+    let mut item = json!({
+        "id": c.id,
+        "kind": c.kind,
+        "identifier": identifier,
+        "description": c.name,
+        "status": if c.revoked_at.is_some() { "revoked" } else { "active" },
+        "expires_at": time(c.expires_at.or(c.cert_not_after)),
+        "created_at": UnixTime(c.created_at).to_rfc3339(),
+        "revoked_at": time(c.revoked_at),
+    });
+    if c.kind == "api_key" {
+        item["scheme"] = json!(c.scheme);
+    }
+    if c.kind == "certificate" {
+        item["fingerprint_sha256"] = json!(c.cert_fingerprint);
+        item["subject"] = json!(c.cert_subject);
+        item["not_before"] = json!(time(c.cert_not_before));
+        item["not_after"] = json!(time(c.cert_not_after));
+    }
+    item
+}

@@ -1,0 +1,242 @@
+//! Self-registration and email verification (SPEC §4; the Atom seed):
+//! `POST /auth/signup`, `GET /auth/email/verify?token=`, `POST /auth/email/resend`.
+//!
+//! Signup needs `SELF_REGISTRATION_ENABLED=true`. It creates, in one D1 batch, a personal
+//! org, a human entity owning it with the normalised email as its login identifier, the
+//! password credential and a verification token; the link goes out through the mail
+//! port. The answer is the same 202 whether or not the address was taken (an owner of a
+//! taken address gets a notice instead of a link), so signup does not tell who has an
+//! account; resend answers the same 202 for every address, and a resend retires every
+//! earlier link. Signups and verification emails are limited per address.
+
+use keyward_core::ErrorCode;
+use keyward_core::api_key::CredentialId;
+use keyward_core::email::normalize_email;
+use keyward_core::email_token::{EmailToken, LIFETIME_SECS};
+use keyward_core::encoding::hex_encode;
+use keyward_core::password::{self, Argon2Profile};
+use keyward_core::password_policy;
+use serde::Deserialize;
+use serde_json::json;
+use worker::Request;
+
+use crate::Outcome;
+use crate::http::{self, ApiError};
+use crate::ids::{self, now_secs, rng};
+use crate::mail::{self, Message};
+use crate::objects::throttle::{self, Purpose};
+use crate::routes::keys::valid_name;
+use crate::routes::{Cx, query};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::identity::{self, Entity};
+use crate::store::sessions;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignupBody {
+    name: String,
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResendBody {
+    email: String,
+}
+
+/// The one answer of signup and resend.
+fn accepted(email: &str) -> Outcome {
+    Ok(http::bare_ok(
+        202,
+        &json!({
+            "status": "verification_sent",
+            "email": email,
+            "message": "if this address can receive a verification link, one is on its way",
+        }),
+    ))
+}
+
+pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+    if !cx.config.self_registration {
+        return Err(ApiError::forbidden_because(
+            "registration_disabled",
+            "self-registration is disabled on this deployment",
+        ));
+    }
+    let body: SignupBody = http::json_body(req).await?;
+    let name = valid_name(&body.name)?;
+    let email =
+        normalize_email(&body.email).map_err(|e| ApiError::invalid(format!("email: {e}")))?;
+    let prepared = password_policy::prepare(&body.password)
+        .map_err(|why| ApiError::invalid_because(why.code(), why.to_string()))?;
+    throttle::attempt(cx, Purpose::Signup, &email).await?;
+    let mut rng = rng();
+    let phc = password::hash(
+        prepared.expose().as_bytes(),
+        Argon2Profile::PASSWORD,
+        &mut rng,
+    )
+    .map_err(|_| ApiError::internal())?;
+    let now = now_secs();
+    let entity = Entity {
+        id: ids::entity_id(),
+        org_id: ids::org_id(),
+        kind: "human".into(),
+        name,
+        email: Some(email.clone()),
+        email_verified_at: None,
+        role: "owner".into(),
+        status: "active".into(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let token = EmailToken::generate(&cx.config.prefix, &mut rng);
+    let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
+    let password_id = CredentialId::generate(&mut rng).to_hex();
+    let db = cx.env.d1("DB")?;
+    let mut batch = vec![
+        identity::insert_personal_org(&db, &entity.org_id, &format!("{}'s org", entity.name), now)?,
+        identity::insert_entity(&db, &entity)?,
+    ];
+    batch.extend(identity::set_password(
+        &db,
+        &entity.org_id,
+        &entity.id,
+        &password_id,
+        &phc,
+        now,
+    )?);
+    batch.extend(sessions::replace_verification(
+        &db,
+        &token_hash,
+        &entity.id,
+        &email,
+        now,
+        now + LIFETIME_SECS,
+    )?);
+    match db.batch(batch).await {
+        Ok(_) => {
+            throttle::attempt(cx, Purpose::VerificationEmail, &email).await?;
+            mail::send(cx, link_message(cx, req, &email, &token));
+            audit::append(
+                cx,
+                AuditEvent {
+                    org_id: Some(entity.org_id.clone()),
+                    event: "entity.signed_up",
+                    actor_id: Some(entity.id.clone()),
+                    ..AuditEvent::default()
+                },
+            );
+        }
+        Err(error) if identity::is_unique_violation(&error) => {
+            // The address has an account: tell its owner, not the caller.
+            if throttle::attempt(cx, Purpose::VerificationEmail, &email)
+                .await
+                .is_ok()
+            {
+                mail::send(
+                    cx,
+                    Message {
+                        to: email.clone(),
+                        subject: "Someone tried to sign up with your address".into(),
+                        text: "An account with this email address exists already. If this was you, log in instead; if not, you can ignore this message.".into(),
+                    },
+                );
+            }
+        }
+        Err(error) => return Err(error.into()),
+    }
+    accepted(&email)
+}
+
+pub async fn verify(req: &Request, cx: &Cx<'_>) -> Outcome {
+    let invalid = || {
+        ApiError::invalid_because(
+            "invalid_token",
+            "this verification link is invalid, used or expired; ask for a new one",
+        )
+    };
+    let text = query(req, "token").ok_or_else(|| ApiError::invalid("token is required"))?;
+    let token = EmailToken::parse(&cx.config.prefix, &text).map_err(|_| invalid())?;
+    let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
+    let db = cx.env.d1("DB")?;
+    let now = now_secs();
+    let pending = sessions::verification(&db, &token_hash)
+        .await?
+        .ok_or_else(invalid)?;
+    if pending.used_at.is_some() || pending.expires_at <= now {
+        return Err(invalid());
+    }
+    // The token's use is guarded in its WHERE; the entity is marked verified only for
+    // the address the token was sent to.
+    let results = db
+        .batch(vec![
+            sessions::use_verification(&db, &token_hash, now)?,
+            identity::verify_email(&db, &pending.entity_id, &pending.email, now)?,
+        ])
+        .await?;
+    if results.first().map_or(0, crate::store::d1::changed) != 1 {
+        return Err(invalid());
+    }
+    audit::append(
+        cx,
+        AuditEvent {
+            event: "email.verified",
+            actor_id: Some(pending.entity_id.clone()),
+            ..AuditEvent::default()
+        },
+    );
+    Ok(http::bare_ok(
+        200,
+        &json!({ "verified": true, "entity_id": pending.entity_id, "email": pending.email }),
+    ))
+}
+
+pub async fn resend(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+    let body: ResendBody = http::json_body(req).await?;
+    let email =
+        normalize_email(&body.email).map_err(|e| ApiError::invalid(format!("email: {e}")))?;
+    throttle::attempt(cx, Purpose::VerificationEmail, &email).await?;
+    let db = cx.env.d1("DB")?;
+    let entity = identity::entity_by_email(&db, &email).await?;
+    if let Some(entity) = entity.filter(|e| e.email_verified_at.is_none() && e.status == "active") {
+        let token = EmailToken::generate(&cx.config.prefix, &mut rng());
+        let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
+        let now = now_secs();
+        let statements = sessions::replace_verification(
+            &db,
+            &token_hash,
+            &entity.id,
+            &email,
+            now,
+            now + LIFETIME_SECS,
+        )?;
+        // After the answer, so a known address takes no longer than an unknown one; the
+        // link goes out once its token is stored.
+        let delivery = mail::delivery(cx, link_message(cx, req, &email, &token));
+        cx.ctx.wait_until(async move {
+            match db.batch(statements).await {
+                Ok(_) => delivery.await,
+                Err(error) => worker::console_error!("verification token not stored: {error}"),
+            }
+        });
+    }
+    accepted(&email)
+}
+
+fn link_message(cx: &Cx<'_>, req: &Request, email: &str, token: &EmailToken) -> Message {
+    let link = format!(
+        "{}/auth/email/verify?token={}",
+        cx.config.issuer_for(req),
+        token.expose()
+    );
+    Message {
+        to: email.to_owned(),
+        subject: "Verify your email address".into(),
+        text: format!(
+            "Follow this link within 24 hours to verify your address:\n\n{link}\n\nIf you did not sign up, ignore this message."
+        ),
+    }
+}
