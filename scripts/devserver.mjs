@@ -49,10 +49,11 @@ export function ensureDevVars() {
 
 /**
  * Settings of a local server (`npm start` and the tests): development mode, the dev
- * outbox at GET /dev/outbox, and open self-registration. Production keeps the
+ * outbox at GET /dev/outbox, client certificates named by the X-Client-Cert-Fingerprint
+ * header (there is no mTLS locally), and open self-registration. Production keeps the
  * committed defaults of wrangler.toml, where all of these are off.
  */
-export const LOCAL_SETTINGS = { ENVIRONMENT: "development", DEV_OUTBOX: "true", SELF_REGISTRATION_ENABLED: "true" };
+export const LOCAL_SETTINGS = { ENVIRONMENT: "development", DEV_OUTBOX: "true", DEV_CLIENT_CERT_HEADER: "true", SELF_REGISTRATION_ENABLED: "true" };
 
 /** Applies D1 migrations to the local database in `persistTo`. */
 export function migrate(persistTo) {
@@ -65,10 +66,11 @@ export function migrate(persistTo) {
 }
 
 /**
- * Starts `wrangler dev` on 127.0.0.1:`port` and resolves once /health answers.
+ * Starts `wrangler dev` on 127.0.0.1:`port` and resolves once /health answers as
+ * `readyWhen` wants (by default 2xx; a test of a misconfigured deployment takes any answer).
  * `vars` are passed with --var (settings and, in tests, secrets).
  */
-export async function startServer({ port, persistTo, vars = {}, stdio = "pipe", timeoutMs = 180_000 }) {
+export async function startServer({ port, persistTo, vars = {}, stdio = "pipe", timeoutMs = 180_000, readyWhen = (r) => r.ok }) {
   const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(process.execPath, args, { cwd: workerDir, env: wranglerEnv, stdio: ["ignore", stdio, stdio], detached: false });
@@ -83,7 +85,7 @@ export async function startServer({ port, persistTo, vars = {}, stdio = "pipe", 
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log}`);
     try {
       const r = await fetch(`${origin}/health`);
-      if (r.ok) return { origin, child, port, log: () => log, stop: () => stopServer(child) };
+      if (readyWhen(r)) return { origin, child, port, log: () => log, stop: () => stopServer(child) };
     } catch {
       // not listening yet
     }

@@ -17,7 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
  * Starts a Keyward server with a fresh state folder (or `persistTo`, to restart on the
  * same state). Returns `{ origin, stop, restart, sql, vars, persistTo }`.
  */
-export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {} } = {}) {
+export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {}, readyWhen } = {}) {
   const state = persistTo ?? mkdtempSync(path.join(tmpdir(), "keyward-e2e-"));
   const vars = {
     ...LOCAL_SETTINGS,
@@ -28,7 +28,7 @@ export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {} } =
     ...extra,
   };
   migrate(state);
-  let server = await startServer({ port: await freePort(), persistTo: state, vars });
+  let server = await startServer({ port: await freePort(), persistTo: state, vars, readyWhen });
   const handle = {
     vars,
     persistTo: state,
