@@ -453,7 +453,7 @@ function hostileCases() {
 
 /** Requests Node's http refuses to build: bare bytes in paths and headers, chunked uploads. */
 function rawCases() {
-  const host = "Host: 127.0.0.1\r\nConnection: close\r\n";
+  const host = `Host: ${new URL(server.origin).host}\r\nConnection: close\r\n`;
   const auth = `Authorization: Bearer ${fx.owner.plain_key}\r\n`;
   const chunk = "x".repeat(16 * 1024);
   const chunked = `${Array.from({ length: 5 }, () => `${(chunk.length).toString(16)}\r\n${chunk}\r\n`).join("")}0\r\n\r\n`;
@@ -516,6 +516,7 @@ test("at least 70 hostile requests at the identity endpoints: all 4xx in the bar
       continue;
     }
     if (r.status >= 500) fivexx += 1;
+    if (process.env.KEYWARD_E2E_TRACE) console.log(`# ${r.status} ${r.body?.error?.code} ${label}`);
     failures.push(...problems(label, path, r, expect));
     if (r.headers.get("x-request-id") === "req_forged") failures.push(`${label} echoed the client's X-Request-Id`);
     if (r.status === 401 && path !== "/auth/login") {

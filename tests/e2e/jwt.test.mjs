@@ -347,7 +347,8 @@ test("forged, tampered and malformed JWTs get the uniform 401, each with its pre
     "header without kid (auth401's sample)": ["eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln", "jwt_missing_kid"],
     "4 parts": [`${alice.token}.${real.s}`, "malformed_jwt"],
     "2 parts": [`${real.h}.${real.p}`, "malformed_jwt"],
-    "padded base64": [`${real.h}==.${real.p}.${real.s}`, "malformed_jwt"],
+    "padding inside the token": [`${real.h}==.${real.p}.${real.s}`, "invalid_characters"],
+    "padded signature": [`${real.h}.${real.p}.${real.s}==`, "malformed_jwt"],
     "longer than 1 KiB": [withOurs({ ...header }, { ...claims, pad: "x".repeat(1200) }), "token_too_long"],
   };
 

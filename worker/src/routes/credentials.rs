@@ -105,7 +105,6 @@ pub async fn create_api_key(
         &json!({
             "credential_id": row.id,
             "key": plain.expose(),
-            "key_prefix": row.key_prefix,
             "expires_at": row.expires_at.map(|t| UnixTime(t).to_rfc3339()),
         }),
     ))
@@ -154,12 +153,22 @@ pub async fn add_certificate(
     // A gate that answered "unknown" for this fingerprint before must reload.
     key_gate::invalidate(cx, &KeyLocator::Fingerprint(fingerprint.clone())).await?;
     record(cx, p, "credential.created", &id, &entity, "certificate");
-    let row = identity::credential_of(&db, &entity.id, &id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    let mut data = render(&row, &entity);
-    data["credential_id"] = Value::String(id);
-    Ok(http::bare_ok(201, &data))
+    let time = |t: UnixTime| t.to_rfc3339();
+    Ok(http::bare_ok(
+        201,
+        &json!({
+            "credential_id": id,
+            "kind": "certificate",
+            "identifier": format!("sha256:{fingerprint}"),
+            "fingerprint_sha256": fingerprint,
+            "subject": cert.subject,
+            "issuer": cert.issuer,
+            "not_before": time(cert.not_before),
+            "not_after": time(cert.not_after),
+            "expires_at": time(cert.not_after),
+            "created_at": time(UnixTime(now)),
+        }),
+    ))
 }
 
 pub async fn list(cx: &Cx<'_>, p: &Principal, entity_id: &str) -> Outcome {
@@ -228,32 +237,19 @@ fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, id: &str, entity: &En
     );
 }
 
-/// A credential's metadata (the Atom seed's list shape): never a hash or a secret.
+/// A credential's metadata, exactly the Atom seed's list item: never a hash or a secret.
 fn render(c: &CredentialMeta, entity: &Entity) -> Value {
-    let time = |t: Option<u64>| t.map(|t| UnixTime(t).to_rfc3339());
     let identifier = match c.kind.as_str() {
         "api_key" => c.key_prefix.as_ref().map(|p| format!("{p}...")),
         "certificate" => c.cert_fingerprint.as_ref().map(|f| format!("sha256:{f}")),
         _ => entity.email.clone(),
     };
-    let mut item = json!({
+    json!({
         "id": c.id,
         "kind": c.kind,
         "identifier": identifier,
-        "description": c.name,
         "status": if c.revoked_at.is_some() { "revoked" } else { "active" },
-        "expires_at": time(c.expires_at.or(c.cert_not_after)),
+        "expires_at": c.expires_at.or(c.cert_not_after).map(|t| UnixTime(t).to_rfc3339()),
         "created_at": UnixTime(c.created_at).to_rfc3339(),
-        "revoked_at": time(c.revoked_at),
-    });
-    if c.kind == "api_key" {
-        item["scheme"] = json!(c.scheme);
-    }
-    if c.kind == "certificate" {
-        item["fingerprint_sha256"] = json!(c.cert_fingerprint);
-        item["subject"] = json!(c.cert_subject);
-        item["not_before"] = json!(time(c.cert_not_before));
-        item["not_after"] = json!(time(c.cert_not_after));
-    }
-    item
+    })
 }

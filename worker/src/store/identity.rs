@@ -129,21 +129,17 @@ pub fn verify_email(
 pub struct CredentialMeta {
     pub id: String,
     pub kind: String,
-    pub name: String,
     pub key_prefix: Option<String>,
     pub lookup_hash: Option<String>,
-    pub scheme: Option<String>,
     pub cert_fingerprint: Option<String>,
-    pub cert_subject: Option<String>,
-    pub cert_not_before: Option<u64>,
     pub cert_not_after: Option<u64>,
     pub created_at: u64,
     pub expires_at: Option<u64>,
     pub revoked_at: Option<u64>,
 }
 
-const CREDENTIAL_SELECT: &str = "SELECT id, kind, name, key_prefix, lookup_hash, scheme, cert_fingerprint, cert_subject, \
-     cert_not_before, cert_not_after, created_at, expires_at, revoked_at FROM credentials ";
+const CREDENTIAL_SELECT: &str = "SELECT id, kind, key_prefix, lookup_hash, cert_fingerprint, cert_not_after, \
+     created_at, expires_at, revoked_at FROM credentials ";
 
 /// Every credential of an entity, oldest first (an entity holds a handful).
 pub async fn credentials_of(
