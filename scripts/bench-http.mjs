@@ -6,8 +6,14 @@
 //     and the peer's access-token-validated route: req/s, p50, p99;
 //   - `id_secret` cold verification: one request each on fresh keys (argon2id runs);
 //   - CPU per request of the workerd process (from /proc), which bounds the Worker's
-//     CPU per request from above; whoami minus health isolates the cost of a verify.
+//     CPU per request from above; whoami minus health isolates the cost of a verify;
+//   - POST /auth/login (argon2id at the password profile): req/s and CPU per login,
+//     spread over many users, since each identifier allows 10 attempts a minute;
+//   - timing of refusals: unknown identifier vs wrong password at login, and unknown id
+//     vs wrong secret for `id_secret` keys, 1,000 interleaved requests each, medians
+//     and their ratio (a ratio near 1 means timing does not tell them apart).
 // Figures are printed as a markdown table for docs/benchmarks.md.
+import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import autocannon from "autocannon";
 import { run } from "./lib.mjs";
@@ -62,13 +68,14 @@ function workerdTicks(pid) {
   return ticks;
 }
 
-async function load(name, url, token, pid) {
+async function load(name, url, token, pid, extra = {}) {
   const before = workerdTicks(pid);
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
     duration: DURATION,
     headers: token ? { authorization: `Bearer ${token}` } : {},
+    ...extra,
   });
   const cpuMs = (workerdTicks(pid) - before) * TICK_MS;
   const total = result.requests.total;
@@ -85,7 +92,7 @@ async function load(name, url, token, pid) {
 }
 
 run("node", ["scripts/build-worker.mjs"]);
-const server = await keyward({ prefix: "ptmc" });
+const server = await keyward({ prefix: "ptmc", vars: { ALLOW_UNVERIFIED_EMAIL_LOGIN: "true" } });
 const rows = [];
 let peer;
 try {
@@ -118,6 +125,56 @@ try {
   }
   warm.sort((a, b) => a - b);
 
+  // Users with passwords, for login throughput and the login timing comparison.
+  const users = [];
+  for (let i = 0; i < 200; i++) {
+    const email = `bench-${i}@example.com`;
+    const e = await call(server.origin, "POST", "/entities", { token: owner.plain_key, body: { kind: "human", name: `u${i}`, email } });
+    await call(server.origin, "POST", `/entities/${e.body.id}/credentials/password`, { token: owner.plain_key, body: { password: `bench-password-${i}` } });
+    users.push({ identifier: email, secret: `bench-password-${i}` });
+  }
+  // Login throughput: successful logins rotating over the first 100 users (10 s at the
+  // measured rate stays under each identifier's 10 attempts a minute only if the rate is
+  // below 100/s; non-2xx are reported, so an over-limit run shows).
+  let next = 0;
+  rows.push(
+    await load("POST /auth/login (argon2id m=19456 t=2)", `${server.origin}/auth/login`, null, pid, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(users[next++ % 100]) }) }],
+    }),
+  );
+
+  // Timing of refusals, sequential and interleaved. Wrong passwords go to users 100-199,
+  // whose limits the load above did not touch: ten attempts each, the most a minute allows.
+  const timed = async (method, path, body, token) => {
+    const start = performance.now();
+    const r = await call(server.origin, method, path, { body, token });
+    return { ms: performance.now() - start, status: r.status };
+  };
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const pairs = Math.min(1000, Number(process.env.BENCH_TIMING_PAIRS ?? 1000));
+  const unknownLogin = [];
+  const wrongLogin = [];
+  for (let i = 0; i < pairs; i++) {
+    unknownLogin.push(await timed("POST", "/auth/login", { identifier: `nobody-${i}@example.com`, secret: "wrong-password" }));
+    wrongLogin.push(await timed("POST", "/auth/login", { identifier: users[100 + (i % 100)].identifier, secret: "wrong-password" }));
+  }
+  const idKey = await mint("id_secret");
+  const [, id] = idKey.plain_key.split("_");
+  const unknownId = [];
+  const wrongSecret = [];
+  for (let i = 0; i < pairs; i++) {
+    const secret = randomBytes(32).toString("hex");
+    unknownId.push(await timed("GET", "/v1/whoami", undefined, `ptmc_${randomBytes(16).toString("hex")}_${secret}`));
+    wrongSecret.push(await timed("GET", "/v1/whoami", undefined, `ptmc_${id}_${secret}`));
+  }
+  const statuses = (xs) => [...new Set(xs.map((x) => x.status))].join("/");
+  const timing = [
+    ["login: unknown identifier vs wrong password", unknownLogin, wrongLogin],
+    ["id_secret key: unknown id vs wrong secret", unknownId, wrongSecret],
+  ].map(([what, a, b]) => ({ what, a: median(a.map((x) => x.ms)), b: median(b.map((x) => x.ms)), sa: statuses(a), sb: statuses(b) }));
+
   peer = await startPeer();
   rows.push(await load("peer: workers-oauth-provider token check", peer.url, peer.token, peer.pid));
 
@@ -126,10 +183,15 @@ try {
   console.log("| route | req/s | p50 ms | p99 ms | workerd CPU ms/req | requests | non-2xx |");
   console.log("|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.cpuPerReq, 2)} | ${r.total} | ${r.non2xx} |`);
-  const [health, ours, , theirs] = rows;
+  const [health, ours] = rows;
+  const theirs = rows.at(-1);
   console.log(`\nlookup-key whoami ÷ peer token check: ${(ours.rps / theirs.rps).toFixed(2)}× the req/s`);
   console.log(`CPU of a lookup verify (whoami − health, workerd): ${(ours.cpuPerReq - health.cpuPerReq).toFixed(2)} ms/req`);
   console.log(`id_secret single request, median latency: cold (argon2id) ${cold[7].toFixed(1)} ms, cached ${warm[7].toFixed(1)} ms`);
+  console.log(`\n## Timing of refusals (${pairs} interleaved sequential requests each, median ms)\n`);
+  console.log("| comparison | first | second | ratio | statuses |");
+  console.log("|---|---|---|---|---|");
+  for (const t of timing) console.log(`| ${t.what} | ${t.a.toFixed(2)} | ${t.b.toFixed(2)} | ${(t.a / t.b).toFixed(3)} | ${t.sa} vs ${t.sb} |`);
 } finally {
   await peer?.stop();
   await server.stop();

@@ -63,8 +63,10 @@ before(async () => {
   const mail = await ok(200, "GET", `/dev/outbox?to=${encodeURIComponent(fx.samEmail)}`, {});
   fx.verifyToken = /token=([A-Za-z0-9_-]+)/.exec(mail.items[0].text)[1];
   await ok(200, "GET", `/auth/email/verify?token=${fx.verifyToken}`, {});
-  const login = await ok(200, "POST", "/auth/login", { body: { identifier: fx.samEmail, secret: fx.samSecret } });
-  fx.jwt = login.token;
+  const signIn = () => ok(200, "POST", "/auth/login", { body: { identifier: fx.samEmail, secret: fx.samSecret } });
+  fx.jwt = (await signIn()).token;
+  fx.loggedOut = (await signIn()).token;
+  await ok(200, "POST", "/auth/logout", { token: fx.loggedOut });
   fx.jwk = (await ok(200, "GET", "/.well-known/jwks.json", {})).keys[0];
 });
 after(async () => {
@@ -170,7 +172,7 @@ function hostileCases() {
   // `token` null: no Authorization header (the public endpoints).
   const rawJson = (method, path, payload, token, expect) => [method, path, { ...(token ? { token } : {}), raw: payload, headers: json }, expect];
   const malformed = (method, path, token = t) =>
-    ["{", '{"name": "x', "", "null", "[]", '"x"', badUtf8, deepArray, deepObject].map((p) => rawJson(method, path, p, token));
+    ["{", '{"name": "x', "", "null", "[]", '"x"', badUtf8, deepArray, deepObject, '\ufeff{"name":"x"}', '{"name":"\\ud800"}', '{"name":1e400}'].map((p) => rawJson(method, path, p, token));
   const oversized = (method, path, token = t) => rawJson(method, path, big, token, 413);
   const privateKey = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" });
   const publicKey = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" });
@@ -278,6 +280,7 @@ function hostileCases() {
     patch({ role: "owner" }, mia.id, admin.key, permission),
     patch({ role: "admin" }, svc.id, svc.key, permission),
     patch({ status: "suspended" }, mia.id, svc.key, permission),
+    patch({ status: "suspended" }, mia.id, fx.jwt, 404),
     // GET /entities/{id}/credentials
     asOwner("GET", `/entities/${other.entity}/credentials`, undefined, 404),
     asOwner("GET", `/entities/${sqlIds[0]}/credentials`, undefined, 404),
@@ -294,6 +297,8 @@ function hostileCases() {
     setPassword({ password: password() }, gone.id, t, 409),
     setPassword({ password: password() }, owner.entity_id, svc.key, permission),
     setPassword({ password: password() }, owner.entity_id, admin.key, permission),
+    setPassword({ password: password() }, mia.id, svc.key, permission),
+    setPassword({ password: password() }, mia.id, fx.jwt, 404),
     // POST …/credentials/api-keys
     ...malformed("POST", `/entities/${svc.id}/credentials/api-keys`).slice(0, 5),
     oversized("POST", `/entities/${svc.id}/credentials/api-keys`),
@@ -348,6 +353,7 @@ function hostileCases() {
     asOwner("DELETE", `/entities/${gone.id}/credentials/${"0".repeat(32)}`, undefined, 409),
     asMember("DELETE", `/entities/${owner.entity_id}/credentials/${owner.key_id}`, undefined, permission),
     asAdmin("DELETE", `/entities/${owner.entity_id}/credentials/${owner.key_id}`, undefined, permission),
+    as(fx.jwt)("DELETE", `/entities/${svc.id}/credentials/${fx.cert.credential_id}`, undefined, 404),
     // wrong methods and paths under /entities
     asOwner("PUT", `/entities/${mia.id}/credentials/password`, { password: password() }, 405),
     asOwner("GET", `/entities/${svc.id}/credentials/api-keys`, undefined, 405),
@@ -357,6 +363,9 @@ function hostileCases() {
     ...garbageTokens.map((opts) => ["GET", "/entities", opts, 401]),
     ...garbageTokens.slice(0, 6).map((opts) => ["PATCH", `/entities/${mia.id}`, { ...opts, body: { status: "suspended" } }, 401]),
     ["POST", `/entities/${mia.id}/credentials/password`, { body: { password: password() } }, 401],
+    ["POST", `/entities/${mia.id}/credentials/password`, { token: fx.loggedOut, body: { password: password() } }, 401],
+    ["GET", "/entities", { token: fx.loggedOut }, 401],
+    ["POST", "/auth/logout", { token: fx.loggedOut }, 401],
     ["DELETE", `/entities/${svc.id}/credentials/${fx.cert.credential_id}`, { token: forged[0] }, 401],
     ["POST", "/entities", { raw: big, headers: json }, 401],
     // POST /auth/login
@@ -472,6 +481,23 @@ function rawCases() {
 
 const keys = (object) => Object.keys(object).sort().join(",");
 
+/**
+ * Deliberate 2xx controls, run with the barrage and inside the snapshot: answers that
+ * must not tell anything or change anything. `[method, path, opts, status, check]`.
+ */
+function controlCases() {
+  const noItems = (r) => (r.body?.items?.length === 0 ? [] : [`matched ${r.body?.items?.length} messages`]);
+  const accepted = (email) => (r) => (r.body?.status === "verification_sent" && r.body.email === email ? [] : ["not the one signup/resend answer"]);
+  return [
+    // Signing up with a taken address (another spelling): the same 202, and the batch
+    // that would have made a second org and entity rolls back whole.
+    ["POST", "/auth/signup", { body: { name: "Impostor", email: "SAM@Signup.Example", password: password() } }, 202, accepted(fx.samEmail)],
+    ["POST", "/auth/email/resend", { body: { email: "nobody@acme.example" } }, 202, accepted("nobody@acme.example")],
+    ["GET", `/dev/outbox?to=${encodeURIComponent("' OR '1'='1")}`, {}, 200, noItems],
+    ["GET", `/dev/outbox?to=${encodeURIComponent("x@acme.example' OR to_addr LIKE '%")}`, {}, 200, noItems],
+  ];
+}
+
 /** Checks one answer; returns what is wrong with it (empty when nothing is). */
 function problems(label, path, r, expect) {
   const out = [];
@@ -526,10 +552,18 @@ test("at least 70 hostile requests at the identity endpoints: all 4xx in the bar
       else if (JSON.stringify(unauthorized.get(family)) !== JSON.stringify(seen)) failures.push(`${label} → a different 401: ${JSON.stringify(seen)}`);
     }
   }
+  const controls = controlCases();
+  for (const [method, path, opts, status, check] of controls) {
+    const label = `control ${method} ${path.slice(0, 70)}`;
+    const r = await send(method, path, opts);
+    if (r.status !== status) failures.push(`${label} → ${r.status}, expected ${status}: ${r.text.slice(0, 200)}`);
+    if (!/^req_/.test(r.headers.get("x-request-id") ?? "")) failures.push(`${label} → no X-Request-Id`);
+    failures.push(...check(r).map((why) => `${label}: ${why}`));
+  }
   assert.deepEqual(failures, []);
   assert.ok(unauthorized.get("bare")?.challenge?.startsWith("Bearer realm="), "401s carry the challenge");
   assert.deepEqual(snapshot(), before, "no identity table changed");
-  console.log(`# identity hostile: ${cases.length} requests, ${fivexx} 5xx`);
+  console.log(`# identity hostile: ${cases.length} requests, ${fivexx} 5xx (and ${controls.length} 2xx controls)`);
 });
 
 test("every failed login answers byte-identical bodies, request id aside", async () => {
