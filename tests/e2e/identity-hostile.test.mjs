@@ -3,7 +3,8 @@
 // wrong-typed, mass-assigning, injected, cross-org and forged requests all get a 4xx in
 // the bare family's shape, never a 5xx, and change nothing: the identity tables are read
 // back and compared with a snapshot taken before the barrage. A second test checks that
-// every kind of failed login answers the same bytes.
+// every kind of failed login answers the same bytes; a third that a signup refused for
+// its address's spent email budget wrote nothing. KEYWARD_E2E_TRACE=1 prints each answer.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -64,7 +65,7 @@ before(async () => {
   fx.verifyToken = /token=([A-Za-z0-9_-]+)/.exec(mail.items[0].text)[1];
   await ok(200, "GET", `/auth/email/verify?token=${fx.verifyToken}`, {});
   const signIn = () => ok(200, "POST", "/auth/login", { body: { identifier: fx.samEmail, secret: fx.samSecret } });
-  fx.jwt = (await signIn()).token;
+  ({ token: fx.jwt, entity_id: fx.samId } = await signIn());
   fx.loggedOut = (await signIn()).token;
   await ok(200, "POST", "/auth/logout", { token: fx.loggedOut });
   fx.jwk = (await ok(200, "GET", "/.well-known/jwks.json", {})).keys[0];
@@ -85,6 +86,12 @@ const snapshot = () => ({
   signing_keys: server.sql("SELECT * FROM signing_keys ORDER BY kid"),
   email_verifications: server.sql("SELECT * FROM email_verifications ORDER BY token_hash"),
 });
+
+/** The tables whose rows differ between two snapshots, with their row counts. */
+const changed = (a, b) =>
+  Object.keys(a)
+    .filter((table) => JSON.stringify(a[table]) !== JSON.stringify(b[table]))
+    .map((table) => `${table}: ${a[table].length} → ${b[table].length} rows`);
 
 /** A raw HTTP/1.1 exchange, for requests Node's http refuses to send; parsed like `call`. */
 function raw(request) {
@@ -220,6 +227,7 @@ function hostileCases() {
     create({ kind: "robot'; DROP TABLE entities;--", name: sqlName }),
     create({ kind: "human", name: "dup", email: "owner@acme.example" }, t, 409),
     create({ kind: "human", name: "dup", email: "MIA@acme.example" }, t, 409),
+    create({ kind: "human", name: "dup", email: fx.samEmail }, t, 409), // emails are global login identifiers
     ...[
       { org_id: other.org },
       { id: zeroId },
@@ -335,6 +343,7 @@ function hostileCases() {
       CERT2.replace("-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\r\nX-Injected: 1"),
     ].map((body) => cert({ pem: body })),
     cert({ pem: CERT }, svc.id, t, 409),
+    cert({ pem: CERT }, fx.samId, fx.jwt, 409), // fingerprints are global too
     cert({ pem: CERT2, fingerprint: "00".repeat(32) }),
     cert({ pem: CERT2, description: "evil\u0000" }),
     cert({ pem: CERT2, description: huge.slice(0, 40_000) }),
@@ -592,4 +601,16 @@ test("every failed login answers byte-identical bodies, request id aside", async
     bodies.set(name, withoutRequestId(r));
   }
   assert.equal(new Set(bodies.values()).size, 1, JSON.stringify(Object.fromEntries(bodies), null, 2));
+});
+
+test("a signup after the address's verification emails are spent is accepted, never refused after its write", async () => {
+  // Anyone may spend an address's budget of verification emails (3 a minute) with
+  // resends; a signup for that address still answers 202 and creates the account (the
+  // link waits for a later resend), and a refusal would have to write nothing.
+  const email = `victim-${randomBytes(4).toString("hex")}@acme.example`;
+  for (let i = 0; i < 3; i += 1) await ok(202, "POST", "/auth/email/resend", { body: { email } });
+  const before = snapshot();
+  const r = await call(server.origin, "POST", "/auth/signup", { body: { name: "Victim", email, password: password() } });
+  assert.equal(r.status, 202, r.text);
+  if (r.status >= 400) assert.deepEqual(changed(before, snapshot()), [], `answered ${r.status} ${r.text} but wrote`);
 });

@@ -116,10 +116,16 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         now,
         now + LIFETIME_SECS,
     )?);
+    // Counted before the write: a mail over the limit is skipped (a resend can follow
+    // later), but never turns a committed signup into a refusal.
+    let may_mail = throttle::attempt(cx, Purpose::VerificationEmail, &email)
+        .await
+        .is_ok();
     match db.batch(batch).await {
         Ok(_) => {
-            throttle::attempt(cx, Purpose::VerificationEmail, &email).await?;
-            mail::send(cx, link_message(cx, req, &email, &token));
+            if may_mail {
+                mail::send(cx, link_message(cx, req, &email, &token));
+            }
             audit::append(
                 cx,
                 AuditEvent {
@@ -132,10 +138,7 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         }
         Err(error) if identity::is_unique_violation(&error) => {
             // The address has an account: tell its owner, not the caller.
-            if throttle::attempt(cx, Purpose::VerificationEmail, &email)
-                .await
-                .is_ok()
-            {
+            if may_mail {
                 mail::send(
                     cx,
                     Message {

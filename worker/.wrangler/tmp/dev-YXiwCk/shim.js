@@ -3,7 +3,7 @@ var __name = (target, value) => __defProp(target, "name", { value, configurable:
 
 // build/index.js
 import { WorkerEntrypoint as jt } from "cloudflare:workers";
-import tt from "./651fad593cd7286f17c46d522c53222f4e2b0537-index_bg.wasm";
+import tt from "./c5b1da092c47541146eb8073777c08776de72b93-index_bg.wasm";
 var K = globalThis.__worker_init_state = { criticalError: false, instanceId: 0 };
 var x = class {
   static {
@@ -1395,7 +1395,7 @@ var jsonError = /* @__PURE__ */ __name(async (request, env, _ctx, middlewareCtx)
 }, "jsonError");
 var middleware_miniflare3_json_error_default = jsonError;
 
-// .wrangler/tmp/bundle-kmWzzK/middleware-insertion-facade.js
+// .wrangler/tmp/bundle-tRIzC4/middleware-insertion-facade.js
 var __INTERNAL_WRANGLER_MIDDLEWARE__ = [
   middleware_ensure_req_body_drained_default,
   middleware_miniflare3_json_error_default
@@ -1427,7 +1427,7 @@ function __facade_invoke__(request, env, ctx, dispatch, finalMiddleware) {
 }
 __name(__facade_invoke__, "__facade_invoke__");
 
-// .wrangler/tmp/bundle-kmWzzK/middleware-loader.entry.ts
+// .wrangler/tmp/bundle-tRIzC4/middleware-loader.entry.ts
 var __Facade_ScheduledController__ = class ___Facade_ScheduledController__ {
   constructor(scheduledTime, cron, noRetry) {
     this.scheduledTime = scheduledTime;
