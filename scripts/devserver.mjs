@@ -71,7 +71,10 @@ export function migrate(persistTo) {
  * `vars` are passed with --var (settings and, in tests, secrets).
  */
 export async function startServer({ port, persistTo, vars = {}, stdio = "pipe", timeoutMs = 180_000, readyWhen = (r) => r.ok }) {
-  const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  // Each server gets its own inspector port: two servers starting together would both
+  // take the default 9229, and one would exit.
+  const inspectorPort = await freePort();
+  const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(process.execPath, args, { cwd: workerDir, env: wranglerEnv, stdio: ["ignore", stdio, stdio], detached: false });
   let log = "";

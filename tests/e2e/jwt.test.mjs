@@ -13,6 +13,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import * as jose from "jose";
 import { bootstrap, call, keyward } from "./helpers.mjs";
 
@@ -22,19 +25,35 @@ const fx = { a: undefined, owner: undefined, b: undefined, bLogin: undefined };
 /** A password no policy refuses. */
 const password = () => `keyward e2e ${randomBytes(12).toString("hex")}`;
 
+/**
+ * `keyward()` with retries: two `wrangler dev` starting at the same moment (this file's
+ * or another run's) can race for the default inspector port 9229 and one exits with
+ * "Address already in use". The state folder is ours, so a failed try leaves nothing.
+ */
+async function startKeyward(vars) {
+  for (let attempt = 1; ; attempt++) {
+    const persistTo = mkdtempSync(path.join(tmpdir(), "keyward-e2e-jwt-"));
+    try {
+      const server = await keyward({ persistTo, vars });
+      return Object.assign(server, { cleanup: () => rmSync(persistTo, { recursive: true, force: true }) });
+    } catch (error) {
+      rmSync(persistTo, { recursive: true, force: true });
+      if (attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000));
+    }
+  }
+}
+
 before(async () => {
-  // Two servers in parallel: the second has 60-second sessions; its token is taken now
-  // and checked in the last test, so the wait for its expiry overlaps the other tests.
-  const [a, b] = await Promise.all([
-    keyward({ vars: { ALLOW_UNVERIFIED_EMAIL_LOGIN: "true" } }),
-    keyward({ vars: { ALLOW_UNVERIFIED_EMAIL_LOGIN: "true", SESSION_TTL_SECONDS: String(TTL_SHORT) } }),
-  ]);
-  fx.a = a;
-  fx.b = b;
-  fx.owner = await bootstrap(a);
-  const bOwner = await bootstrap(b);
-  fx.bLogin = await user(b, bOwner, "short");
-}, { timeout: 240_000 });
+  // The second server has 60-second sessions; its token is taken here and checked in
+  // the last test, so the wait for its expiry overlaps the other tests. The servers
+  // start one after the other (see `startKeyward`).
+  fx.a = await startKeyward({ ALLOW_UNVERIFIED_EMAIL_LOGIN: "true" });
+  fx.b = await startKeyward({ ALLOW_UNVERIFIED_EMAIL_LOGIN: "true", SESSION_TTL_SECONDS: String(TTL_SHORT) });
+  fx.owner = await bootstrap(fx.a);
+  const bOwner = await bootstrap(fx.b);
+  fx.bLogin = await user(fx.b, bOwner, "short");
+}, { timeout: 400_000 });
 
 after(async () => {
   for (const server of [fx.a, fx.b]) {
@@ -233,7 +252,7 @@ test("the JWKS publishes public Ed25519 keys only", async () => {
   assert.ok(kids.has(jose.decodeProtectedHeader(alice.token).kid));
 });
 
-test("forged, tampered and malformed JWTs get the uniform 401, each with its precise audited reason", async () => {
+test("forged, tampered and malformed JWTs get the uniform 401, each with its precise audited reason", async (t) => {
   const { origin } = fx.a;
   const real = pieces(alice.token);
   const kid = real.header.kid;
@@ -247,7 +266,7 @@ test("forged, tampered and malformed JWTs get the uniform 401, each with its pre
   const claims = real.claims;
   const header = { alg: "EdDSA", typ: "JWT", kid };
   const withOurs = (h, p) => compact(h, p, ed25519(ours));
-  const jose_ = (h, p) => new jose.SignJWT(p).setProtectedHeader(h).sign(attacker.privateKey);
+  const byAttacker = (h, p) => new jose.SignJWT(p).setProtectedHeader(h).sign(attacker.privateKey);
 
   // A loopback "attacker" server: a jku / x5u pointing here must never be fetched.
   let fetched = 0;
@@ -294,20 +313,20 @@ test("forged, tampered and malformed JWTs get the uniform 401, each with its pre
     "HS512 keyed with the public key bytes": [compact({ ...header, alg: "HS512" }, claims, hmac("sha512", publicBytes)), "jwt_alg_not_allowed"],
     "HS256 by jose with the public key bytes": [await new jose.SignJWT(claims).setProtectedHeader({ ...header, alg: "HS256" }).sign(publicBytes), "jwt_alg_not_allowed"],
     // other keys and kids
-    "EdDSA by another key, our kid": [await jose_(header, claims), "jwt_bad_signature"],
-    "EdDSA by another key, unknown kid": [await jose_({ ...header, kid: attackerKid }, claims), "jwt_unknown_kid"],
-    "kid that is not 16 hex digits": [await jose_({ ...header, kid: "'OR'1'='1" }, claims), "jwt_unknown_kid"],
-    "kid with a path": [await jose_({ ...header, kid: "../../jwks.json" }, claims), "jwt_unknown_kid"],
+    "EdDSA by another key, our kid": [await byAttacker(header, claims), "jwt_bad_signature"],
+    "EdDSA by another key, unknown kid": [await byAttacker({ ...header, kid: attackerKid }, claims), "jwt_unknown_kid"],
+    "kid that is not 16 hex digits": [await byAttacker({ ...header, kid: "'OR'1'='1" }, claims), "jwt_unknown_kid"],
+    "kid with a path": [await byAttacker({ ...header, kid: "../../jwks.json" }, claims), "jwt_unknown_kid"],
     "kid in upper case, our key": [withOurs({ ...header, kid: kid.toUpperCase() }, claims), "jwt_unknown_kid"],
     "no kid, our key": [withOurs({ alg: "EdDSA", typ: "JWT" }, claims), "jwt_missing_kid"],
-    "empty kid": [await jose_({ ...header, kid: "" }, claims), "jwt_missing_kid"],
-    "numeric kid": [await jose_({ ...header, kid: 1 }, claims), "jwt_missing_kid"],
+    "empty kid": [await byAttacker({ ...header, kid: "" }, claims), "jwt_missing_kid"],
+    "numeric kid": [await byAttacker({ ...header, kid: 1 }, claims), "jwt_missing_kid"],
     // headers that point at keys or change processing
-    "jku at a loopback JWKS, attacker key": [await jose_({ ...header, kid: attackerKid, jku: trapUrl }, claims), "jwt_forbidden_header"],
+    "jku at a loopback JWKS, attacker key": [await byAttacker({ ...header, kid: attackerKid, jku: trapUrl }, claims), "jwt_forbidden_header"],
     "jku, otherwise valid (our key)": [withOurs({ ...header, jku: trapUrl }, claims), "jwt_forbidden_header"],
-    "embedded jwk, attacker key": [await jose_({ ...header, kid: attackerKid, jwk: attackerJwk }, claims), "jwt_forbidden_header"],
+    "embedded jwk, attacker key": [await byAttacker({ ...header, kid: attackerKid, jwk: attackerJwk }, claims), "jwt_forbidden_header"],
     "embedded jwk (ours), otherwise valid": [withOurs({ ...header, jwk: { kty: "OKP", crv: "Ed25519", x: jwk.x } }, claims), "jwt_forbidden_header"],
-    "x5u at a loopback URL": [await jose_({ ...header, x5u: trapUrl }, claims), "jwt_forbidden_header"],
+    "x5u at a loopback URL": [await byAttacker({ ...header, x5u: trapUrl }, claims), "jwt_forbidden_header"],
     "x5c": [withOurs({ ...header, x5c: ["MIIB"] }, claims), "jwt_forbidden_header"],
     "crit": [withOurs({ ...header, crit: ["exp"] }, claims), "jwt_forbidden_header"],
     "typ at+jwt, our key": [withOurs({ ...header, typ: "at+jwt" }, claims), "jwt_typ_not_allowed"],
@@ -349,7 +368,7 @@ test("forged, tampered and malformed JWTs get the uniform 401, each with its pre
     "2 parts": [`${real.h}.${real.p}`, "malformed_jwt"],
     "padding inside the token": [`${real.h}==.${real.p}.${real.s}`, "invalid_characters"],
     "padded signature": [`${real.h}.${real.p}.${real.s}==`, "malformed_jwt"],
-    "longer than 1 KiB": [withOurs({ ...header }, { ...claims, pad: "x".repeat(1200) }), "token_too_long"],
+    "longer than 1 KiB": [withOurs(header, { ...claims, pad: "x".repeat(1200) }), "token_too_long"],
   };
 
   const expected = new Map();
@@ -374,7 +393,7 @@ test("forged, tampered and malformed JWTs get the uniform 401, each with its pre
   }
   assert.deepEqual(wrong, [], "each refusal's audited reason");
   const reasons = new Set([...expected.keys()].map((id) => rows.get(id).reason));
-  console.log(`# audited reasons: ${[...reasons].sort().join(", ")}`);
+  t.diagnostic(`audited reasons: ${[...reasons].sort().join(", ")}`);
   assert.ok([...reasons].filter((r) => r.startsWith("jwt_")).length >= 10);
 
   // No audit entry holds a token beyond its 12-character prefix.
@@ -385,7 +404,7 @@ test("forged, tampered and malformed JWTs get the uniform 401, each with its pre
   assert.equal(rows.get([...expected].find(([, v]) => v.reason === "jwt_bad_signature")[0]).org_id, null);
 });
 
-test("a logged-out session's token is refused although it still verifies; so is a suspended entity's", async () => {
+test("a logged-out session's token is refused although it still verifies; so is a suspended entity's", async (t) => {
   const carol = await user(fx.a, fx.owner, "carol");
   assert.equal((await whoami(carol.token)).status, 200);
   const out = await call(fx.a.origin, "POST", "/auth/logout", { token: carol.token });
@@ -423,7 +442,7 @@ test("a logged-out session's token is refused although it still verifies; so is 
   assert.equal(mine.get(suspended)?.actor_id, bob.id);
   assert.ok(failures.every((e) => e.event === "auth.failed"));
   const viaApi = new Set(failures.map((e) => e.reason));
-  console.log(`# reasons in GET /v1/audit?event=auth.failed: ${[...viaApi].sort().join(", ")}`);
+  t.diagnostic(`reasons in GET /v1/audit?event=auth.failed: ${[...viaApi].sort().join(", ")}`);
 });
 
 test("logout twice answers 401; logout with an API key answers 400; without a credential 401", async () => {
