@@ -5,9 +5,12 @@
 //! the storage modules, and [`http`] alone turns an outcome into a status and a body.
 //!
 //! ```text
-//!  request ─► lib.rs (route) ─► auth.rs ─► objects/key_gate.rs (one DO per key:
-//!                │                          live status + rate window, one hop)
-//!                ├─► routes/*.rs ─► store/d1.rs (record of truth) ─► http.rs ─► response
+//!  request ─► lib.rs (route) ─► auth.rs ─┬─► objects/key_gate.rs (one DO per key or
+//!                │                       │     certificate: live status + rate window)
+//!                │                       └─► session JWT: core verifies, D1 row read live
+//!                ├─► routes/*.rs ─► store/*.rs (D1, the record of truth) ─► http.rs ─► response
+//!                ├─► objects/throttle.rs (login, signup and mail attempts per subject)
+//!                ├─► mail.rs (outbox or HTTP email API, after the answer)
 //!                └─► store/audit.rs (every failure and change, never a secret)
 //! ```
 //!
