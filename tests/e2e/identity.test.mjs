@@ -125,6 +125,11 @@ test("passwords: 8 characters minimum, 1,024 accepted, common ones refused, NFKC
   assert.equal((await login(email, "ｃｏｒｒｅｃｔ-ｈｏｒｓｅ-9")).status, 200);
   const list = (await owner().get(`/entities/${e.id}/credentials`)).body.items.filter((c) => c.kind === "password");
   assert.equal(list.filter((c) => c.status === "active").length, 1, "one live password; older ones revoked");
+
+  // Revoking the password credential refuses the next login.
+  const live = list.find((c) => c.status === "active");
+  assert.equal((await owner().del(`/entities/${e.id}/credentials/${live.id}`)).status, 200);
+  assert.equal((await login(email, "correct-horse-9")).status, 401);
 });
 
 test("a hash with weaker argon2 parameters is upgraded at the next successful login", async () => {
