@@ -41,6 +41,7 @@
 //! | [`password_policy`] | which passwords are accepted: NFKC, 8–4,096 characters, no control characters, not in the bundled common list |
 //! | [`digest`] | SHA-256, HMAC-SHA256 and PBKDF2-HMAC-SHA256 |
 //! | [`pkce`] | RFC 7636 verifiers and S256 challenges |
+//! | [`rules`] | input rules: names, namespaces, rate limits per role, entity kinds, roles and statuses |
 //! | [`ratelimit`] | the exact per-second sliding window behind per-key rate limits |
 //! | [`webhook`] | Standard Webhooks signatures |
 //! | [`email`] | normalisation of email identifiers |
@@ -65,6 +66,7 @@ pub mod password;
 pub mod password_policy;
 pub mod pkce;
 pub mod ratelimit;
+pub mod rules;
 pub mod secret;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;

@@ -45,7 +45,7 @@ pub struct Principal {
 impl Principal {
     /// Owners and admins manage their org.
     pub fn is_admin(&self) -> bool {
-        matches!(self.role.as_str(), "owner" | "admin")
+        keyward_core::rules::is_admin_role(&self.role)
     }
 }
 

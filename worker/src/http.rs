@@ -69,10 +69,14 @@ impl ApiError {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(400, "invalid_request", message)
     }
-    /// 400 with a precise code from the core (e.g. `password_common`), for input the
-    /// caller can fix once told why.
+    /// 400 with a precise code (e.g. `certificate_expired`), for input the caller can
+    /// fix once told why.
     pub fn invalid_because(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(400, code, message)
+    }
+    /// 400 carrying a core refusal's stable code and reason (e.g. `password_common`).
+    pub fn refused_input<E: keyward_core::ErrorCode>(why: E) -> Self {
+        Self::new(400, why.code(), why.to_string())
     }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(409, "conflict", message)
@@ -98,6 +102,14 @@ impl ApiError {
     }
     pub fn internal() -> Self {
         Self::new(500, "internal", "internal error")
+    }
+}
+
+/// A broken input rule (`keyward_core::rules`): 400 `invalid_request` with the rule's
+/// message, the code SPEC gives the `/v1` family for bad input.
+impl From<keyward_core::rules::RuleError> for ApiError {
+    fn from(error: keyward_core::rules::RuleError) -> Self {
+        Self::invalid(error.to_string())
     }
 }
 

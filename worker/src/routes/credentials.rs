@@ -6,11 +6,11 @@
 //! key or certificate invalidates its gate and waits out its leases, so it fails on the
 //! very next request.
 
-use keyward_core::ErrorCode;
 use keyward_core::api_key::{CredentialId, KeyScheme};
 use keyward_core::certificate;
 use keyward_core::password::{self, Argon2Profile};
 use keyward_core::password_policy;
+use keyward_core::rules;
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,7 +23,7 @@ use crate::ids::{now_secs, rng};
 use crate::objects::key_gate;
 use crate::routes::Cx;
 use crate::routes::entities::target;
-use crate::routes::keys::{self, KeySpec, MEMBER_MAX_RPM, valid_expiry, valid_name, valid_rpm};
+use crate::routes::keys::{self, KeySpec, valid_expiry};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::KeyLocator;
 use crate::store::identity::{self, CredentialMeta, Entity, NewCertificate};
@@ -57,8 +57,7 @@ pub async fn set_password(
 ) -> Outcome {
     let entity = manageable(cx, p, entity_id).await?;
     let body: PasswordBody = http::json_body(req).await?;
-    let prepared = password_policy::prepare(&body.password)
-        .map_err(|why| ApiError::invalid_because(why.code(), why.to_string()))?;
+    let prepared = password_policy::prepare(&body.password).map_err(ApiError::refused_input)?;
     let phc = password::hash(
         prepared.expose().as_bytes(),
         Argon2Profile::PASSWORD,
@@ -93,8 +92,11 @@ pub async fn create_api_key(
     let entity = manageable(cx, p, entity_id).await?;
     let body: ApiKeyBody = http::json_body(req).await?;
     let spec = KeySpec {
-        name: valid_name(body.description.as_deref().unwrap_or("api key"))?,
-        rate_limit_rpm: valid_rpm(body.rate_limit_rpm.unwrap_or(MEMBER_MAX_RPM), p)?,
+        name: rules::name(body.description.as_deref().unwrap_or("api key"))?,
+        rate_limit_rpm: rules::rate_limit(
+            body.rate_limit_rpm.unwrap_or(rules::MEMBER_MAX_RPM),
+            &p.role,
+        )?,
         expires_at: body.expires_at.as_deref().map(valid_expiry).transpose()?,
         namespaces: Vec::new(),
         scheme: KeyScheme::IdSecret,
@@ -118,8 +120,7 @@ pub async fn add_certificate(
 ) -> Outcome {
     let entity = manageable(cx, p, entity_id).await?;
     let body: CertificateBody = http::json_body(req).await?;
-    let cert = certificate::parse_pem(&body.pem)
-        .map_err(|why| ApiError::invalid_because(why.code(), why.to_string()))?;
+    let cert = certificate::parse_pem(&body.pem).map_err(ApiError::refused_input)?;
     let now = now_secs();
     if cert.not_after.secs() <= now {
         return Err(ApiError::invalid_because(
@@ -130,7 +131,7 @@ pub async fn add_certificate(
     let id = CredentialId::generate(&mut rng()).to_hex();
     let fingerprint = cert.fingerprint_hex();
     let default_name: String = cert.subject.chars().take(100).collect();
-    let name = valid_name(body.description.as_deref().unwrap_or(&default_name))?;
+    let name = rules::name(body.description.as_deref().unwrap_or(&default_name))?;
     let new = NewCertificate {
         id: &id,
         org_id: &entity.org_id,

@@ -8,6 +8,7 @@
 //! accident), and only an owner makes or changes an owner.
 
 use keyward_core::email::normalize_email;
+use keyward_core::rules::{self, ENTITY_KINDS, ENTITY_STATUSES, ROLES};
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,15 +19,10 @@ use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
 use crate::objects::key_gate;
-use crate::routes::keys::valid_name;
 use crate::routes::{Cx, decode_cursor, encode_cursor, page_limit, query};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1;
 use crate::store::identity::{self, Entity};
-
-const KINDS: [&str; 3] = ["human", "service", "device"];
-const ROLES: [&str; 3] = ["owner", "admin", "member"];
-const STATUSES: [&str; 4] = ["active", "inactive", "suspended", "deleted"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,8 +44,8 @@ struct PatchBody {
 pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
     require_admin(p)?;
     let body: CreateBody = http::json_body(req).await?;
-    let kind = one_of(&body.kind, &KINDS, "kind")?;
-    let role = one_of(body.role.as_deref().unwrap_or("member"), &ROLES, "role")?;
+    let kind = rules::one_of(&body.kind, &ENTITY_KINDS, "kind")?;
+    let role = rules::one_of(body.role.as_deref().unwrap_or("member"), &ROLES, "role")?;
     if role == "owner" && p.role != "owner" {
         return Err(permission("only an owner may create an owner"));
     }
@@ -64,7 +60,7 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
         id: ids::entity_id(),
         org_id: p.org_id.clone(),
         kind: kind.to_owned(),
-        name: valid_name(&body.name)?,
+        name: rules::name(&body.name)?,
         email,
         email_verified_at: None,
         role: role.to_owned(),
@@ -127,13 +123,13 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
     }
     let before = (entity.role.clone(), entity.status.clone());
     if let Some(name) = &body.name {
-        entity.name = valid_name(name)?;
+        entity.name = rules::name(name)?;
     }
     if let Some(role) = &body.role {
-        entity.role = one_of(role, &ROLES, "role")?.to_owned();
+        entity.role = rules::one_of(role, &ROLES, "role")?.to_owned();
     }
     if let Some(status) = &body.status {
-        entity.status = one_of(status, &STATUSES, "status")?.to_owned();
+        entity.status = rules::one_of(status, &ENTITY_STATUSES, "status")?.to_owned();
     }
     let changes_access =
         (entity.role.as_str(), entity.status.as_str()) != (before.0.as_str(), before.1.as_str());
@@ -200,14 +196,6 @@ pub fn require_admin(p: &Principal) -> Result<(), ApiError> {
 
 fn permission(why: &str) -> ApiError {
     ApiError::forbidden(format!("permission denied: {why}"))
-}
-
-fn one_of<'a>(value: &str, allowed: &[&'a str], field: &str) -> Result<&'a str, ApiError> {
-    allowed
-        .iter()
-        .find(|a| **a == value)
-        .copied()
-        .ok_or_else(|| ApiError::invalid(format!("{field} must be one of {}", allowed.join(", "))))
 }
 
 fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, entity_id: &str, detail: Option<Value>) {

@@ -8,6 +8,7 @@
 use keyward_core::api_key::{CredentialId, IdSecretKey, KeyScheme, LookupKey};
 use keyward_core::encoding::hex_encode;
 use keyward_core::password::{self, Argon2Profile};
+use keyward_core::rules;
 use keyward_core::secret::SecretString;
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
@@ -22,12 +23,6 @@ use crate::objects::key_gate;
 use crate::routes::{Cx, decode_cursor, encode_cursor, page_limit, query};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{self, KeyRow, NewKey};
-
-/// Default `rate_limit_rpm`, and the most a member may set.
-pub const MEMBER_MAX_RPM: u32 = 60;
-/// The most an admin or owner may set.
-const ADMIN_MAX_RPM: u32 = 100_000;
-const MAX_NAMESPACES: usize = 50;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,10 +52,13 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 
 pub async fn mint(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
     let body: MintBody = http::json_body(req).await?;
-    let name = valid_name(&body.name)?;
-    let rpm = valid_rpm(body.rate_limit_rpm.unwrap_or(MEMBER_MAX_RPM), p)?;
+    let name = rules::name(&body.name)?;
+    let rpm = rules::rate_limit(
+        body.rate_limit_rpm.unwrap_or(rules::MEMBER_MAX_RPM),
+        &p.role,
+    )?;
     let expires_at = body.expires_at.as_deref().map(valid_expiry).transpose()?;
-    let namespaces = valid_namespaces(body.namespaces.unwrap_or_default())?;
+    let namespaces = rules::namespaces(body.namespaces.unwrap_or_default())?;
     let scheme = match body.scheme.as_deref() {
         None => cx.config.default_scheme,
         Some(s) => KeyScheme::parse(s)
@@ -192,12 +190,12 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
     let name = body
         .name
         .as_deref()
-        .map(valid_name)
+        .map(rules::name)
         .transpose()?
         .unwrap_or_else(|| row.name.clone());
     let rpm = body
         .rate_limit_rpm
-        .map(|r| valid_rpm(r, p))
+        .map(|r| rules::rate_limit(r, &p.role))
         .transpose()?
         .unwrap_or(row.rate_limit_rpm);
     let expires_at = match &body.expires_at {
@@ -207,7 +205,7 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
     };
     let namespaces = match body.namespaces {
         Some(ns) => {
-            serde_json::to_string(&valid_namespaces(ns)?).map_err(|_| ApiError::internal())?
+            serde_json::to_string(&rules::namespaces(ns)?).map_err(|_| ApiError::internal())?
         }
         None => row.namespaces.clone(),
     };
@@ -289,35 +287,6 @@ fn render(row: &KeyRow) -> Value {
     })
 }
 
-/// A name or description: 1-100 characters, no control characters.
-pub fn valid_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    let ok = !name.is_empty() && name.chars().count() <= 100 && !name.chars().any(char::is_control);
-    if ok {
-        Ok(name.to_owned())
-    } else {
-        Err(ApiError::invalid(
-            "name must be 1-100 characters without control characters",
-        ))
-    }
-}
-
-/// A rate limit the caller's role may set.
-pub fn valid_rpm(rpm: u32, p: &Principal) -> Result<u32, ApiError> {
-    let max = if p.is_admin() {
-        ADMIN_MAX_RPM
-    } else {
-        MEMBER_MAX_RPM
-    };
-    if (1..=max).contains(&rpm) {
-        Ok(rpm)
-    } else {
-        Err(ApiError::invalid(format!(
-            "rate_limit_rpm must be between 1 and {max} for your role"
-        )))
-    }
-}
-
 /// An `expires_at` in the future.
 pub fn valid_expiry(text: &str) -> Result<u64, ApiError> {
     let at = UnixTime::parse_rfc3339(text)
@@ -326,24 +295,4 @@ pub fn valid_expiry(text: &str) -> Result<u64, ApiError> {
         return Err(ApiError::invalid("expires_at must be in the future"));
     }
     Ok(at.secs())
-}
-
-/// Namespace names: `[a-z0-9][a-z0-9._-]{0,62}`, unique, at most 50.
-fn valid_namespaces(mut names: Vec<String>) -> Result<Vec<String>, ApiError> {
-    let ok = |n: &String| {
-        let b = n.as_bytes();
-        (1..=63).contains(&b.len())
-            && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-            && b.iter().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
-            })
-    };
-    if names.len() > MAX_NAMESPACES || !names.iter().all(ok) {
-        return Err(ApiError::invalid(
-            "namespaces must be at most 50 names of [a-z0-9._-], 1-63 characters",
-        ));
-    }
-    names.sort();
-    names.dedup();
-    Ok(names)
 }

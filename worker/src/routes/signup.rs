@@ -9,23 +9,22 @@
 //! account; resend answers the same 202 for every address, and a resend retires every
 //! earlier link. Signups and verification emails are limited per address.
 
-use keyward_core::ErrorCode;
 use keyward_core::api_key::CredentialId;
 use keyward_core::email::normalize_email;
 use keyward_core::email_token::{EmailToken, LIFETIME_SECS};
 use keyward_core::encoding::hex_encode;
 use keyward_core::password::{self, Argon2Profile};
 use keyward_core::password_policy;
+use keyward_core::rules;
 use serde::Deserialize;
 use serde_json::json;
-use worker::Request;
+use worker::{D1Database, D1PreparedStatement, Request};
 
 use crate::Outcome;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs, rng};
 use crate::mail::{self, Message};
 use crate::objects::throttle::{self, Purpose};
-use crate::routes::keys::valid_name;
 use crate::routes::{Cx, query};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::identity::{self, Entity};
@@ -65,11 +64,10 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         ));
     }
     let body: SignupBody = http::json_body(req).await?;
-    let name = valid_name(&body.name)?;
+    let name = rules::name(&body.name)?;
     let email =
         normalize_email(&body.email).map_err(|e| ApiError::invalid(format!("email: {e}")))?;
-    let prepared = password_policy::prepare(&body.password)
-        .map_err(|why| ApiError::invalid_because(why.code(), why.to_string()))?;
+    let prepared = password_policy::prepare(&body.password).map_err(ApiError::refused_input)?;
     throttle::attempt(cx, Purpose::Signup, &email).await?;
     let mut rng = rng();
     let phc = password::hash(
@@ -92,8 +90,6 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         updated_at: now,
         version: 1,
     };
-    let token = EmailToken::generate(&cx.config.prefix, &mut rng);
-    let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
     let password_id = CredentialId::generate(&mut rng).to_hex();
     let db = cx.env.d1("DB")?;
     let mut batch = vec![
@@ -108,14 +104,8 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         &phc,
         now,
     )?);
-    batch.extend(sessions::replace_verification(
-        &db,
-        &token_hash,
-        &entity.id,
-        &email,
-        now,
-        now + LIFETIME_SECS,
-    )?);
+    let (token, statements) = new_link(cx, &db, &entity.id, &email, now)?;
+    batch.extend(statements);
     // Counted before the write: a mail over the limit is skipped (a resend can follow
     // later), but never turns a committed signup into a refusal.
     let may_mail = throttle::attempt(cx, Purpose::VerificationEmail, &email)
@@ -205,17 +195,7 @@ pub async fn resend(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let db = cx.env.d1("DB")?;
     let entity = identity::entity_by_email(&db, &email).await?;
     if let Some(entity) = entity.filter(|e| e.email_verified_at.is_none() && e.status == "active") {
-        let token = EmailToken::generate(&cx.config.prefix, &mut rng());
-        let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
-        let now = now_secs();
-        let statements = sessions::replace_verification(
-            &db,
-            &token_hash,
-            &entity.id,
-            &email,
-            now,
-            now + LIFETIME_SECS,
-        )?;
+        let (token, statements) = new_link(cx, &db, &entity.id, &email, now_secs())?;
         // After the answer, so a known address takes no longer than an unknown one; the
         // link goes out once its token is stored.
         let delivery = mail::delivery(cx, link_message(cx, req, &email, &token));
@@ -227,6 +207,28 @@ pub async fn resend(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         });
     }
     accepted(&email)
+}
+
+/// A fresh verification token for `email`, and the statements that store it and retire
+/// every earlier one.
+fn new_link(
+    cx: &Cx<'_>,
+    db: &D1Database,
+    entity_id: &str,
+    email: &str,
+    now: u64,
+) -> worker::Result<(EmailToken, Vec<D1PreparedStatement>)> {
+    let token = EmailToken::generate(&cx.config.prefix, &mut rng());
+    let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
+    let statements = sessions::replace_verification(
+        db,
+        &token_hash,
+        entity_id,
+        email,
+        now,
+        now + LIFETIME_SECS,
+    )?;
+    Ok((token, statements))
 }
 
 fn link_message(cx: &Cx<'_>, req: &Request, email: &str, token: &EmailToken) -> Message {
