@@ -22,10 +22,10 @@ use crate::encoding::{b64url_decode_exact, b64url_encode};
 use crate::error::ErrorCode;
 use crate::secret::{SecretString, random_bytes};
 
-/// Tokens longer than this are refused before any other work (SPEC §8). Keys are 60 to
-/// 120 characters; a session JWT is about 450 with a long issuer, so 1 KiB leaves room
-/// without letting a caller make us parse kilobytes.
-pub const MAX_TOKEN_LEN: usize = 1024;
+/// Tokens longer than this are refused before any other work (SPEC §8: 512). Keys are
+/// 48 to 120 characters; a session JWT is about 440 with a 22-character issuer and 500
+/// with a 64-character one, the longest `ISSUER` the worker accepts.
+pub const MAX_TOKEN_LEN: usize = 512;
 
 /// Why a presented credential was refused before any lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -49,6 +49,9 @@ use crate::time::UnixTime;
 pub const ALG: &str = "EdDSA";
 /// The `typ` header Keyward writes; a token may omit it, but may not say anything else.
 pub const TYP: &str = "JWT";
+/// The `aud` of Keyward's session JWTs: short, so that a token with a 64-character issuer
+/// still fits the 512-character bearer limit (`bearer::MAX_TOKEN_LEN`).
+pub const SESSION_AUDIENCE: &str = "keyward";
 /// The longest token looked at. A session token is about 400 bytes; the bound keeps
 /// hostile input from costing base64 and JSON work.
 pub const MAX_TOKEN_LEN: usize = 4096;

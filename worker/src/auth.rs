@@ -244,7 +244,7 @@ async fn session(
     let now = now_secs();
     let expect = jwt::Expect {
         issuer: &issuer,
-        audience: &issuer,
+        audience: jwt::SESSION_AUDIENCE,
         now: UnixTime(now),
         leeway_secs: 0,
     };

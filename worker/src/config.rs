@@ -6,7 +6,7 @@
 //! | `DEFAULT_KEY_SCHEME` | var | `lookup` | scheme of `POST /v1/keys` when the request names none |
 //! | `LOOKUP_ITERATIONS` | var | `1000` | PBKDF2 iterations of the `lookup` hash (changing it invalidates existing lookup keys) |
 //! | `REALM` | var | `Keyward API` | the `realm` of `WWW-Authenticate` |
-//! | `ISSUER` | var | the request's origin | base URL in metadata and `WWW-Authenticate` |
+//! | `ISSUER` | var | the request's origin | base URL in metadata, `WWW-Authenticate` and the session JWT's `iss` (at most 64 characters) |
 //! | `HASH_SECRET` | secret | – | salt of the lookup hash, key of token hashes |
 //! | `ADMIN_TOKEN` | secret | – | bearer of `POST /admin/bootstrap` and `POST /admin/signing-keys/rotate` |
 //! | `SIGNING_SECRET` | secret | – | master secret the session-JWT signing keys are derived from (≥ 32 characters) |
@@ -32,6 +32,10 @@ use std::rc::Rc;
 use worker::Env;
 
 use crate::http::ApiError;
+
+/// The longest `ISSUER`: a session JWT naming it stays within the 512-character bearer
+/// limit (`keyward_core::bearer::MAX_TOKEN_LEN`).
+const MAX_ISSUER_LEN: usize = 64;
 
 /// The deployment's settings.
 pub struct Config {
@@ -142,6 +146,10 @@ impl Config {
             .ok_or_else(|| misconfigured("SIGNING_SECRET missing or shorter than 32 characters"))?;
         let admin_token = secret(env, "ADMIN_TOKEN").filter(|s| s.len() >= 32);
         let issuer = var(env, "ISSUER").map(|i| i.trim_end_matches('/').to_string());
+        if issuer.as_ref().is_some_and(|i| i.len() > MAX_ISSUER_LEN) {
+            // Session JWTs carry it, and must fit the 512-character bearer limit.
+            return Err(misconfigured("ISSUER is longer than 64 characters"));
+        }
         let session_ttl_secs = var(env, "SESSION_TTL_SECONDS")
             .map_or(Ok(3600), |v| v.parse::<u64>())
             .ok()

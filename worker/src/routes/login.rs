@@ -10,6 +10,7 @@
 //! `ALLOW_UNVERIFIED_EMAIL_LOGIN`: only someone who knows the password learns that.
 //! A hash with weaker parameters than the current profile is upgraded on success.
 
+use keyward_core::bearer::MAX_TOKEN_LEN;
 use keyward_core::email::normalize_email;
 use keyward_core::jwt::{self, Claims};
 use keyward_core::password::{self, Argon2Profile};
@@ -109,8 +110,8 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     )
     .await?;
     let claims = Claims {
-        iss: issuer.clone(),
-        aud: issuer,
+        iss: issuer,
+        aud: jwt::SESSION_AUDIENCE.to_owned(),
         sub: record.id.clone(),
         sid: session_id.clone(),
         org: record.org_id.clone(),
@@ -118,6 +119,14 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         exp: expires_at,
     };
     let token = jwt::sign(&key, &kid, &claims);
+    if token.len() > MAX_TOKEN_LEN {
+        // Only a request origin far longer than any `ISSUER` the settings accept gets here.
+        worker::console_error!(
+            "session token of {} characters: set ISSUER (at most 64 characters)",
+            token.len()
+        );
+        return Err(ApiError::internal());
+    }
     audit::append(
         cx,
         AuditEvent {
