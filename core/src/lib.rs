@@ -41,6 +41,7 @@
 //! | [`password_policy`] | which passwords are accepted: NFKC, 8–4,096 characters, no control characters, not in the bundled common list |
 //! | [`digest`] | SHA-256, HMAC-SHA256 and PBKDF2-HMAC-SHA256 |
 //! | [`pkce`] | RFC 7636 verifiers and S256 challenges |
+//! | [`access`] | who may read, change and manage the credentials of which entity (403 decisions) |
 //! | [`rules`] | input rules: names, namespaces, rate limits per role, entity kinds, roles and statuses |
 //! | [`ratelimit`] | the exact per-second sliding window behind per-key rate limits |
 //! | [`webhook`] | Standard Webhooks signatures |
@@ -53,6 +54,7 @@
 
 extern crate alloc;
 
+pub mod access;
 pub mod api_key;
 pub mod bearer;
 pub mod certificate;

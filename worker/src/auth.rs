@@ -47,6 +47,15 @@ impl Principal {
     pub fn is_admin(&self) -> bool {
         keyward_core::rules::is_admin_role(&self.role)
     }
+
+    /// The caller as the core's access rules see it, acting on an entity that is
+    /// (`is_target`) or is not themselves.
+    pub fn acting_on(&self, is_target: bool) -> keyward_core::access::Actor<'_> {
+        keyward_core::access::Actor {
+            role: &self.role,
+            is_target,
+        }
+    }
 }
 
 /// What the `RateLimit-*` headers report.

@@ -113,6 +113,14 @@ impl From<keyward_core::rules::RuleError> for ApiError {
     }
 }
 
+/// A decision of `keyward_core::access`: 403 `forbidden`, the message saying
+/// "permission denied: …" (SPEC §4).
+impl From<keyward_core::access::Forbidden> for ApiError {
+    fn from(refusal: keyward_core::access::Forbidden) -> Self {
+        Self::forbidden(refusal.to_string())
+    }
+}
+
 /// Storage and runtime failures are ours, not the caller's: 500, details to the log.
 impl From<worker::Error> for ApiError {
     fn from(error: worker::Error) -> Self {

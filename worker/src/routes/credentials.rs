@@ -206,11 +206,8 @@ pub async fn revoke(cx: &Cx<'_>, p: &Principal, entity_id: &str, id: &str) -> Ou
 /// its org, but an owner's only as an owner.
 async fn manageable(cx: &Cx<'_>, p: &Principal, entity_id: &str) -> Result<Entity, ApiError> {
     let entity = target(cx, p, entity_id).await?;
-    if entity.id != p.entity_id && entity.role == "owner" && p.role != "owner" {
-        return Err(ApiError::forbidden(
-            "permission denied: only an owner manages an owner's credentials",
-        ));
-    }
+    p.acting_on(entity.id == p.entity_id)
+        .may_manage_credentials(&entity.role)?;
     if entity.status == "deleted" {
         return Err(ApiError::conflict("the entity is deleted"));
     }

@@ -1,11 +1,11 @@
 //! `/entities`, `/entities/{id}`: admins manage the entities of their org (SPEC §2, §4).
 //!
-//! Owners and admins create, list and change entities; anyone may read their own.
-//! A status change writes D1 first, then invalidates the gate of every key and
-//! certificate the entity holds and waits out their leases, so each of them fails on
-//! the very next request; sessions read the entity's status live. `deleted` is final.
-//! Nobody changes their own role or status (an org cannot lock itself out by
-//! accident), and only an owner makes or changes an owner.
+//! Who may do what is decided by the core (`keyward_core::access`): owners and admins
+//! manage entities, anyone reads their own, nobody changes their own role or status,
+//! only an owner makes or changes an owner. A status change writes D1 first, then
+//! invalidates the gate of every key and certificate the entity holds and waits out
+//! their leases, so each of them fails on the very next request; sessions read the
+//! entity's status live. `deleted` is final.
 
 use keyward_core::email::normalize_email;
 use keyward_core::rules::{self, ENTITY_KINDS, ENTITY_STATUSES, ROLES};
@@ -42,13 +42,11 @@ struct PatchBody {
 }
 
 pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
-    require_admin(p)?;
+    p.acting_on(false).may_manage_entities()?;
     let body: CreateBody = http::json_body(req).await?;
     let kind = rules::one_of(&body.kind, &ENTITY_KINDS, "kind")?;
     let role = rules::one_of(body.role.as_deref().unwrap_or("member"), &ROLES, "role")?;
-    if role == "owner" && p.role != "owner" {
-        return Err(permission("only an owner may create an owner"));
-    }
+    p.acting_on(false).may_create(role)?;
     let email = body
         .email
         .as_deref()
@@ -88,7 +86,7 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
 }
 
 pub async fn list(req: &Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
-    require_admin(p)?;
+    p.acting_on(false).may_manage_entities()?;
     let limit = page_limit(req)?;
     let after = query(req, "cursor")
         .map(|c| decode_cursor(&c))
@@ -113,7 +111,7 @@ pub async fn get(cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
 }
 
 pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
-    require_admin(p)?;
+    p.acting_on(false).may_manage_entities()?;
     let mut entity = target(cx, p, id).await?;
     let body: PatchBody = http::json_body(req).await?;
     if entity.status == "deleted" {
@@ -133,12 +131,8 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
     }
     let changes_access =
         (entity.role.as_str(), entity.status.as_str()) != (before.0.as_str(), before.1.as_str());
-    if changes_access && entity.id == p.entity_id {
-        return Err(permission("you cannot change your own role or status"));
-    }
-    if (before.0 == "owner" || entity.role == "owner") && changes_access && p.role != "owner" {
-        return Err(permission("only an owner may change an owner or make one"));
-    }
+    p.acting_on(entity.id == p.entity_id)
+        .may_change(&before.0, &entity.role, changes_access)?;
     let db = cx.env.d1("DB")?;
     if !identity::update_entity(&db, &entity, now_secs()).await? {
         return Err(ApiError::conflict(
@@ -173,29 +167,13 @@ pub async fn target(cx: &Cx<'_>, p: &Principal, id: &str) -> Result<Entity, ApiE
     let entity = identity::entity(&cx.env.d1("DB")?, &p.org_id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    if entity.id != p.entity_id && !p.is_admin() {
-        return Err(permission("you may only act on your own entity"));
-    }
+    p.acting_on(entity.id == p.entity_id).may_read()?;
     Ok(entity)
 }
 
 fn is_entity_id(id: &str) -> bool {
     id.strip_prefix("ent_")
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-pub fn require_admin(p: &Principal) -> Result<(), ApiError> {
-    if p.is_admin() {
-        Ok(())
-    } else {
-        Err(permission(
-            "managing entities requires the owner or admin role",
-        ))
-    }
-}
-
-fn permission(why: &str) -> ApiError {
-    ApiError::forbidden(format!("permission denied: {why}"))
 }
 
 fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, entity_id: &str, detail: Option<Value>) {
