@@ -95,19 +95,14 @@ impl fmt::Display for PasswordRejection {
 
 impl core::error::Error for PasswordRejection {}
 
-/// Applies the policy and returns the NFKC-normalised password to hash (and to verify
-/// against at login: the caller must `prepare` there too, or a password set in one
-/// normal form would not verify when typed in the other).
+/// Applies the policy and returns the NFKC-normalised password to hash. Login verifies
+/// against [`normalize`] of what is typed, which is the same string for any password
+/// this accepts, so a password set in one normal form verifies when typed in another.
 pub fn prepare(password: &str) -> Result<SecretString, PasswordRejection> {
     if password.len() > MAX_INPUT_BYTES {
         return Err(PasswordRejection::TooLong);
     }
-    // Wrapped at once so that every refusal below zeroizes the normalised copy.
-    // (Best effort: reserving the input's length avoids most reallocations, which would
-    // leave unzeroized copies behind.)
-    let mut normalized = String::with_capacity(password.len());
-    normalized.extend(password.nfkc());
-    let normalized = SecretString::new(normalized);
+    let normalized = normalize(password);
     let text = normalized.expose();
 
     if text.chars().any(char::is_control) {
@@ -131,6 +126,9 @@ pub fn prepare(password: &str) -> Result<SecretString, PasswordRejection> {
 /// `prepare` and this produce the same string for any password `prepare` accepts.
 #[must_use]
 pub fn normalize(password: &str) -> SecretString {
+    // Wrapped at once so that the normalised copy is zeroized however it is dropped.
+    // (Best effort: reserving the input's length avoids most reallocations, which would
+    // leave unzeroized copies behind.)
     let mut normalized = String::with_capacity(password.len());
     normalized.extend(password.nfkc());
     SecretString::new(normalized)
@@ -142,8 +140,7 @@ pub fn is_common(password: &str) -> bool {
     if password.len() > MAX_INPUT_BYTES {
         return false; // far longer than any entry, even before normalising
     }
-    let normalized: Zeroizing<String> = Zeroizing::new(password.nfkc().collect());
-    is_common_normalized(&normalized)
+    is_common_normalized(normalize(password).expose())
 }
 
 /// [`is_common`] for text that is already NFKC.
