@@ -267,7 +267,7 @@ impl KeyGate {
             });
         }
         if let Some(snapshot) = snapshot {
-            self.state.storage().put("window", snapshot).await?;
+            super::store_window(&self.state, snapshot).await?;
         }
         self.touch(&key, now_secs);
         Ok(GateAnswer::Allowed {
@@ -314,15 +314,10 @@ impl KeyGate {
         if self.gate.borrow().window.is_some() {
             return Ok(());
         }
-        let entries: Vec<(u64, u32)> = self
-            .state
-            .storage()
-            .get("window")
-            .await?
-            .unwrap_or_default();
+        let stored = super::stored_window(&self.state).await?;
         let mut gate = self.gate.borrow_mut();
         if gate.window.is_none() {
-            gate.window = Some(RateWindow::from_entries(&entries));
+            gate.window = Some(stored);
         }
         Ok(())
     }

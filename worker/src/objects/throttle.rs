@@ -120,15 +120,8 @@ impl DurableObject for Throttle {
         }
         let ask: Attempt = req.json().await?;
         if self.window.borrow().is_none() {
-            let entries: Vec<(u64, u32)> = self
-                .state
-                .storage()
-                .get("window")
-                .await?
-                .unwrap_or_default();
-            self.window
-                .borrow_mut()
-                .get_or_insert_with(|| RateWindow::from_entries(&entries));
+            let stored = super::stored_window(&self.state).await?;
+            self.window.borrow_mut().get_or_insert(stored);
         }
         let (decision, entries) = {
             let mut guard = self.window.borrow_mut();
@@ -137,7 +130,7 @@ impl DurableObject for Throttle {
             (decision, window.entries())
         };
         if decision.allowed() {
-            self.state.storage().put("window", entries).await?;
+            super::store_window(&self.state, entries).await?;
         }
         Response::from_json(&Verdict {
             allowed: decision.allowed(),
