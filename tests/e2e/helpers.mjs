@@ -4,6 +4,7 @@
 import { after, before } from "node:test";
 import { spawnSync } from "node:child_process";
 import http from "node:http";
+import net from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -105,6 +106,23 @@ export function call(origin, method, pathname, { token, body, headers = {}, raw,
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${pathname}: no answer in ${timeoutMs} ms`)));
     req.on("error", (error) => reject(new Error(`${method} ${origin}${pathname}: ${error.message}`)));
     req.end(payload);
+  });
+}
+
+/**
+ * A raw HTTP/1.1 exchange over loopback, for requests Node's http refuses to send
+ * (bare control bytes, folded or duplicate headers). Sends `request` (latin1) and
+ * resolves with everything the server wrote, as a latin1 string.
+ */
+export function rawExchange(origin, request, { timeoutMs = 30_000 } = {}) {
+  const { port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), "127.0.0.1", () => socket.end(Buffer.from(request, "latin1")));
+    const chunks = [];
+    socket.on("data", (d) => chunks.push(d));
+    socket.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
+    socket.on("error", reject);
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error("timeout")));
   });
 }
 

@@ -3,8 +3,7 @@
 // the tables back and compares them with a snapshot taken before.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
-import { bootstrap, call, keyward, seedOrg } from "./helpers.mjs";
+import { bootstrap, call, keyward, rawExchange, seedOrg } from "./helpers.mjs";
 
 let server;
 let owner;
@@ -30,17 +29,7 @@ const snapshot = () => ({
 });
 
 /** A raw HTTP/1.1 exchange, for requests fetch() refuses to send. */
-function raw(request) {
-  const { port } = new URL(server.origin);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), "127.0.0.1", () => socket.end(request));
-    let data = "";
-    socket.on("data", (d) => (data += d));
-    socket.on("end", () => resolve(data));
-    socket.on("error", reject);
-    socket.setTimeout(10_000, () => socket.destroy(new Error("timeout")));
-  });
-}
+const raw = (request) => rawExchange(server.origin, request);
 
 function hostileCases() {
   const t = owner.plain_key;

@@ -13,9 +13,6 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import * as jose from "jose";
 import { bootstrap, call, keyward } from "./helpers.mjs";
 
@@ -25,31 +22,11 @@ const fx = { a: undefined, owner: undefined, b: undefined, bLogin: undefined };
 /** A password no policy refuses. */
 const password = () => `keyward e2e ${randomBytes(12).toString("hex")}`;
 
-/**
- * `keyward()` with retries: two `wrangler dev` starting at the same moment (this file's
- * or another run's) can race for the default inspector port 9229 and one exits with
- * "Address already in use". The state folder is ours, so a failed try leaves nothing.
- */
-async function startKeyward(vars) {
-  for (let attempt = 1; ; attempt++) {
-    const persistTo = mkdtempSync(path.join(tmpdir(), "keyward-e2e-jwt-"));
-    try {
-      const server = await keyward({ persistTo, vars });
-      return Object.assign(server, { cleanup: () => rmSync(persistTo, { recursive: true, force: true }) });
-    } catch (error) {
-      rmSync(persistTo, { recursive: true, force: true });
-      if (attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
-      await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000));
-    }
-  }
-}
-
 before(async () => {
   // The second server has 60-second sessions; its token is taken here and checked in
-  // the last test, so the wait for its expiry overlaps the other tests. The servers
-  // start one after the other (see `startKeyward`).
-  fx.a = await startKeyward({ ALLOW_UNVERIFIED_EMAIL_LOGIN: "true" });
-  fx.b = await startKeyward({ ALLOW_UNVERIFIED_EMAIL_LOGIN: "true", SESSION_TTL_SECONDS: String(TTL_SHORT) });
+  // the last test, so the wait for its expiry overlaps the other tests.
+  fx.a = await keyward({ vars: { ALLOW_UNVERIFIED_EMAIL_LOGIN: "true" } });
+  fx.b = await keyward({ vars: { ALLOW_UNVERIFIED_EMAIL_LOGIN: "true", SESSION_TTL_SECONDS: String(TTL_SHORT) } });
   fx.owner = await bootstrap(fx.a);
   const bOwner = await bootstrap(fx.b);
   fx.bLogin = await user(fx.b, bOwner, "short");
