@@ -7,6 +7,10 @@
 //!   accident.
 //! - Only an owner makes an owner, changes an owner's role or status, or manages an
 //!   owner's credentials (other than their own).
+//! - A person's password belongs to their account, which may span orgs. It is set
+//!   through an entity only while the account is *org-held*: a member of that one org
+//!   that has never proved its address. Once the person verified their address or joined
+//!   a second org, only they change it (with the current password or a mailed link).
 
 use core::fmt;
 
@@ -106,6 +110,44 @@ impl Actor<'_> {
     }
 }
 
+/// What an org may know of a person's account when deciding who sets its password.
+#[derive(Clone, Copy, Debug)]
+pub struct AccountHold {
+    /// The person proved the address (signup, a verification link, an invitation).
+    pub verified: bool,
+    /// Live memberships of the account, in every org.
+    pub memberships: u64,
+}
+
+impl AccountHold {
+    /// Created by this org's admin, used nowhere else, and never claimed by its person.
+    #[must_use]
+    pub const fn is_org_held(&self) -> bool {
+        !self.verified && self.memberships <= 1
+    }
+}
+
+impl Actor<'_> {
+    /// Setting or revoking the password of a person whose membership has `target_role`.
+    /// Past the org's hold, nobody does it through an entity, the person included: the
+    /// account is theirs, and an API key of one org must not change how they sign in to
+    /// another.
+    pub fn may_set_password(
+        &self,
+        target_role: &str,
+        account: AccountHold,
+    ) -> Result<(), Forbidden> {
+        self.may_manage_credentials(target_role)?;
+        if account.is_org_held() {
+            Ok(())
+        } else {
+            Err(Forbidden(
+                "this person's password belongs to their account: they change it with /auth/password/change or a reset link",
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +224,44 @@ mod tests {
             .expect_err("own role");
         assert_eq!(refused.code(), "forbidden");
         assert!(alloc::format!("{refused}").starts_with("permission denied: "));
+    }
+
+    #[test]
+    fn an_admin_sets_a_password_only_while_the_org_holds_the_account() {
+        let held = AccountHold {
+            verified: false,
+            memberships: 1,
+        };
+        assert_eq!(
+            actor("admin", false).may_set_password("member", held),
+            Ok(())
+        );
+        assert!(
+            actor("member", false)
+                .may_set_password("member", held)
+                .is_err()
+        );
+        for claimed in [
+            AccountHold {
+                verified: true,
+                memberships: 1,
+            },
+            AccountHold {
+                verified: false,
+                memberships: 2,
+            },
+        ] {
+            assert!(!claimed.is_org_held());
+            assert!(
+                actor("owner", false)
+                    .may_set_password("member", claimed)
+                    .is_err()
+            );
+            assert!(
+                actor("member", true)
+                    .may_set_password("member", claimed)
+                    .is_err()
+            );
+        }
     }
 }

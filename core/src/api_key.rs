@@ -421,6 +421,9 @@ pub enum KeyRefusal {
     /// The owning entity is soft-deleted (or in a status this version does not know,
     /// which is treated the same way: refuse).
     EntityDeleted,
+    /// The person's account is disabled everywhere (status `disabled`, reported for a
+    /// membership of a disabled account).
+    AccountDisabled,
 }
 
 impl KeyRefusal {
@@ -433,6 +436,7 @@ impl KeyRefusal {
             Self::EntityInactive => "entity_inactive",
             Self::EntitySuspended => "entity_suspended",
             Self::EntityDeleted => "entity_deleted",
+            Self::AccountDisabled => "account_disabled",
         }
     }
 
@@ -455,6 +459,7 @@ impl KeyRefusal {
             "active" => Ok(()),
             "inactive" => Err(Self::EntityInactive),
             "suspended" => Err(Self::EntitySuspended),
+            "disabled" => Err(Self::AccountDisabled),
             _ => Err(Self::EntityDeleted),
         }
     }
@@ -492,6 +497,10 @@ mod refusal_tests {
         assert_eq!(
             KeyRefusal::check(false, None, "unheard-of", now),
             Err(KeyRefusal::EntityDeleted)
+        );
+        assert_eq!(
+            KeyRefusal::check(false, None, "disabled", now),
+            Err(KeyRefusal::AccountDisabled)
         );
     }
 }

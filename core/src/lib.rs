@@ -46,7 +46,8 @@
 //! | [`ratelimit`] | the exact per-second sliding window behind per-key rate limits |
 //! | [`webhook`] | Standard Webhooks signatures |
 //! | [`email`] | normalisation of email identifiers |
-//! | [`email_token`] | email verification tokens (`{p}v_…`) |
+//! | [`email_token`] | tokens sent by mail: verification (`{p}v_…`), invitation (`{p}i_…`), password reset (`{p}r_…`) |
+//! | [`membership`] | people in several orgs: which org a login opens, the last-owner rule, where an admin's power over a person ends |
 //! | [`certificate`] | mTLS client certificates: one-PEM X.509 v3 parsing, SHA-256 fingerprints |
 //! | [`time`] | [`time::UnixTime`], seconds since the epoch, passed in by the caller |
 #![no_std]
@@ -64,6 +65,7 @@ pub mod email_token;
 pub mod encoding;
 pub mod error;
 pub mod jwt;
+pub mod membership;
 pub mod password;
 pub mod password_policy;
 pub mod pkce;

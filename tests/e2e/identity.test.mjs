@@ -97,8 +97,12 @@ test("entities: admins create, list, read and change; members see only themselve
   assert.equal((await owner().get(`/entities/${foreign.entity}`)).status, 404);
   assert.equal((await owner().patch(`/entities/${foreign.entity}`, { name: "x" })).status, 404);
 
-  // Nobody changes their own role or status; deletion is final.
-  assert.equal((await owner().patch(`/entities/${fx.owner.entity_id}`, { status: "suspended" })).status, 403);
+  // Nobody changes their own role or status (the sole owner hears the rule that binds
+  // them: the org keeps an active owner); deletion is final.
+  const selfSuspend = await owner().patch(`/entities/${fx.owner.entity_id}`, { status: "suspended" });
+  assert.equal(selfSuspend.status, 409);
+  assert.match(selfSuspend.body.error.message, /at least one active owner/);
+  assert.equal((await as(key).patch(`/entities/${member.id}`, { name: "self-rename" })).status, 403, "members manage no entity, themselves included");
   assert.equal((await owner().patch(`/entities/${device.id}`, { status: "deleted" })).status, 200);
   assert.equal((await owner().patch(`/entities/${device.id}`, { status: "active" })).status, 409);
   assert.equal((await owner().patch(`/entities/${member.id}`, { version: 9 })).status, 400, "no mass assignment");
@@ -120,27 +124,37 @@ test("passwords: 8 characters minimum, 1,024 accepted, common ones refused, NFKC
 
   // Fullwidth letters are NFKC-equal to ASCII: set one spelling, log in with the other.
   assert.equal((await set("ｃｏｒｒｅｃｔ-ｈｏｒｓｅ-9")).status, 201);
-  fx.server.sql(`UPDATE entities SET email_verified_at = 1 WHERE id = '${e.id}'`);
+  verifyBySql(e.id);
   assert.equal((await login(email, "correct-horse-9")).status, 200);
   assert.equal((await login(email, "ｃｏｒｒｅｃｔ-ｈｏｒｓｅ-9")).status, 200);
   const list = (await owner().get(`/entities/${e.id}/credentials`)).body.items.filter((c) => c.kind === "password");
   assert.equal(list.filter((c) => c.status === "active").length, 1, "one live password; older ones revoked");
 
-  // Revoking the password credential refuses the next login.
+  // Once the person has proved the address, the password is theirs: the admin who set
+  // it can neither set nor revoke it any more (issue 8).
   const live = list.find((c) => c.status === "active");
-  assert.equal((await owner().del(`/entities/${e.id}/credentials/${live.id}`)).status, 200);
-  assert.equal((await login(email, "correct-horse-9")).status, 401);
+  const revoke = await owner().del(`/entities/${e.id}/credentials/${live.id}`);
+  assert.equal(revoke.status, 403);
+  assert.match(revoke.body.error.message, /permission/);
+  assert.equal((await set("another-password-77")).status, 403);
+  assert.equal((await login(email, "correct-horse-9")).status, 200, "unchanged");
 });
+
+/** Marks the address of a person's account verified, as a verification link would. */
+function verifyBySql(entityId) {
+  fx.server.sql(`UPDATE accounts SET email_verified_at = 1 WHERE id = (SELECT account_id FROM entities WHERE id = '${entityId}')`);
+}
 
 test("a hash with weaker argon2 parameters is upgraded at the next successful login", async () => {
   const email = uniqueEmail("upgrade");
   const e = await entity({ email });
   assert.equal((await owner().post(`/entities/${e.id}/credentials/password`, { password: "upgrade-me-please" })).status, 201);
   const weak = await argon2.hash("upgrade-me-please", { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 });
-  fx.server.sql(`UPDATE credentials SET secret_phc = '${weak}' WHERE entity_id = '${e.id}' AND kind = 'password' AND revoked_at IS NULL;
-                 UPDATE entities SET email_verified_at = 1 WHERE id = '${e.id}'`);
+  const live = `FROM passwords WHERE account_id = (SELECT account_id FROM entities WHERE id = '${e.id}') AND revoked_at IS NULL`;
+  fx.server.sql(`UPDATE passwords SET secret_phc = '${weak}' WHERE id = (SELECT id ${live})`);
+  verifyBySql(e.id);
   assert.equal((await login(email, "upgrade-me-please")).status, 200);
-  const [row] = fx.server.sql(`SELECT secret_phc FROM credentials WHERE entity_id = '${e.id}' AND kind = 'password' AND revoked_at IS NULL`);
+  const [row] = fx.server.sql(`SELECT secret_phc ${live}`);
   assert.match(row.secret_phc, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   assert.equal((await login(email, "upgrade-me-please")).status, 200, "the upgraded hash verifies");
 });
@@ -277,9 +291,18 @@ test("without self-registration signup is refused; ALLOW_UNVERIFIED_EMAIL_LOGIN 
     const boot = (await call(server.origin, "POST", "/admin/bootstrap", { token: server.vars.ADMIN_TOKEN, body: { org_name: "b" } })).body;
     const t = boot.plain_key;
     const e = (await call(server.origin, "POST", "/entities", { token: t, body: { kind: "human", name: "u", email: "u@example.com" } })).body;
-    await call(server.origin, "POST", `/entities/${e.id}/credentials/password`, { token: t, body: { password: "long-enough-pass" } });
+    const set = await call(server.origin, "POST", `/entities/${e.id}/credentials/password`, { token: t, body: { password: "long-enough-pass" } });
     assert.equal((await login("u@example.com", "long-enough-pass", server.origin)).status, 200);
     await call(server.origin, "PATCH", `/entities/${e.id}`, { token: t, body: { status: "suspended" } });
+    assert.equal((await login("u@example.com", "long-enough-pass", server.origin)).status, 401);
+    await call(server.origin, "PATCH", `/entities/${e.id}`, { token: t, body: { status: "active" } });
+    assert.equal((await login("u@example.com", "long-enough-pass", server.origin)).status, 200);
+
+    // The account is still held by the org (unverified, one membership): the admin's
+    // revocation of its password refuses the next login.
+    const revoked = await call(server.origin, "DELETE", `/entities/${e.id}/credentials/${set.body.credential_id}`, { token: t });
+    assert.equal(revoked.status, 200, revoked.text);
+    assert.equal(revoked.body.status, "revoked");
     assert.equal((await login("u@example.com", "long-enough-pass", server.origin)).status, 401);
   } finally {
     await server.stop();

@@ -32,6 +32,9 @@ use crate::store::sessions;
 pub struct Principal {
     pub org_id: String,
     pub entity_id: String,
+    /// The person's account, for a session (keys and certificates act for the
+    /// membership alone).
+    pub account_id: Option<String>,
     pub role: String,
     /// The key, certificate or session the request presented.
     pub credential_id: String,
@@ -229,6 +232,7 @@ fn principal(key: KeyRecord, rate: RateInfo) -> Principal {
         },
         org_id: key.org_id,
         entity_id: key.entity_id,
+        account_id: None,
         role: key.role,
         credential_id: key.id,
         key_prefix: key.key_prefix,
@@ -237,8 +241,9 @@ fn principal(key: KeyRecord, rate: RateInfo) -> Principal {
 }
 
 /// A session JWT: the core checks the token (EdDSA only, strict header, `iss`, `aud`,
-/// `exp`) against the key its `kid` names, then the session and its entity are read
-/// live, so logout and suspension take effect on the next request.
+/// `exp`) against the key its `kid` names, then the session, its membership and its
+/// account are read live, so logout, suspension, removal and an account-wide disable
+/// take effect on the next request.
 async fn session(
     req: &Request,
     cx: &Cx<'_>,
@@ -289,6 +294,7 @@ async fn session(
     Ok(Principal {
         org_id: live.org_id,
         entity_id: live.entity_id,
+        account_id: Some(live.account_id),
         role: live.role,
         credential_id: live.id,
         key_prefix: String::new(),

@@ -30,6 +30,32 @@ pub fn entity_id() -> String {
     format!("ent_{}", random_hex::<16>())
 }
 
+/// `acc_` + 16 random bytes in hex: a person's account.
+pub fn account_id() -> String {
+    format!("acc_{}", random_hex::<16>())
+}
+
+/// `inv_` + 16 random bytes in hex: an invitation.
+pub fn invitation_id() -> String {
+    format!("inv_{}", random_hex::<16>())
+}
+
+/// Whether `id` has the shape of an id minted with `prefix` (`org_`, `ent_`, `inv_`…):
+/// the prefix and 32 lowercase hex digits. Anything else names nothing.
+pub fn has_id_shape(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// An org id's shape.
+pub fn is_org_id(id: &str) -> bool {
+    has_id_shape(id, "org_")
+}
+
 /// Unix seconds from the Worker's clock (frozen during a request, advanced by I/O).
 pub fn now_secs() -> u64 {
     worker::Date::now().as_millis() / 1000

@@ -1,6 +1,7 @@
 //! `Throttle`: one Durable Object per (purpose, subject), counting attempts in the
 //! core's exact rolling-minute window. It limits what is not an API key: login attempts
-//! per identifier, signups and verification emails per address (SPEC §6).
+//! per identifier, signups, verification emails, reset links and invitations per
+//! address (SPEC §6).
 //!
 //! Subjects arrive as keyed hashes (`HASH_SECRET`), so no email address names an object
 //! or sits in its storage. The window is persisted after every counted attempt, so a
@@ -29,6 +30,10 @@ pub enum Purpose {
     Signup,
     /// Verification emails (signup and resend) per address.
     VerificationEmail,
+    /// Password reset links per address.
+    PasswordReset,
+    /// Invitations and join notices per address (`POST /v1/members`).
+    Invitation,
 }
 
 impl Purpose {
@@ -37,6 +42,8 @@ impl Purpose {
             Self::Login => "login",
             Self::Signup => "signup",
             Self::VerificationEmail => "verification-email",
+            Self::PasswordReset => "password-reset",
+            Self::Invitation => "invitation",
         }
     }
 
@@ -46,6 +53,8 @@ impl Purpose {
             Self::Login => 10,
             Self::Signup => 3,
             Self::VerificationEmail => 3,
+            Self::PasswordReset => 3,
+            Self::Invitation => 3,
         }
     }
 }

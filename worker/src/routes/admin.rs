@@ -1,5 +1,6 @@
 //! `POST /admin/bootstrap`: creates the first org, its owner and an owner API key;
-//! `POST /admin/signing-keys/rotate`: rotates the session-JWT signing key.
+//! `POST /admin/signing-keys/rotate`: rotates the session-JWT signing key;
+//! `PATCH /admin/accounts`: disables a person everywhere, or restores them.
 //!
 //! Guarded by `ADMIN_TOKEN` (compared in constant time) and usable once: the three rows
 //! are written in one D1 batch (a transaction) whose inserts only happen while no org
@@ -20,8 +21,53 @@ use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs, rng};
 use crate::routes::Cx;
 use crate::signing;
+use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{self, NewKey};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountBody {
+    email: String,
+    status: String,
+}
+
+/// `PATCH /admin/accounts {email, status}`: an operator's decision above every org. A
+/// disabled account cannot sign in, and its sessions, keys and certificates in every
+/// org fail from the next request (D1 first, then every gate); memberships keep their
+/// own status, so restoring the account restores exactly what each org had allowed.
+/// The last-owner rule does not stop it: an operator may lock out an org's only owner.
+pub async fn set_account_status(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+    require_admin_token(req, cx)?;
+    let body: AccountBody = http::json_body(req).await?;
+    let email =
+        normalize_email(&body.email).map_err(|e| ApiError::invalid(format!("email: {e}")))?;
+    let status = keyward_core::rules::one_of(&body.status, &["disabled", "active"], "status")?;
+    let db = cx.env.d1("DB")?;
+    let account = accounts::by_email(&db, &email)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if accounts::set_status(&db, &account.id, status, now_secs()).await? {
+        let locators = d1::account_locators(&db, &account.id).await?;
+        crate::objects::key_gate::invalidate_all(cx, &locators).await?;
+        audit::append(
+            cx,
+            AuditEvent {
+                event: if status == "disabled" {
+                    "account.disabled"
+                } else {
+                    "account.restored"
+                },
+                detail: Some(json!({ "account_id": account.id })),
+                ..AuditEvent::default()
+            },
+        );
+    }
+    Ok(http::bare_ok(
+        200,
+        &json!({ "account_id": account.id, "email": email, "status": status }),
+    ))
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,10 +143,23 @@ pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         .bind(&[org_id.as_str().into(), org_name.into(), JsValue::from_f64(now as f64)])?;
     // If another bootstrap won the race since the check above, the org insert is
     // skipped, the key row then breaks its foreign key and the whole batch rolls back.
+    // The owner's address becomes an account (verified: the operator vouches for it),
+    // or joins the account it already has (someone who signed up before the bootstrap).
+    let account = db
+        .prepare(
+            "INSERT OR IGNORE INTO accounts (id, email, email_verified_at, status, last_org_id, created_at, updated_at) \
+             SELECT ?1, ?2, ?3, 'active', ?4, ?3, ?3 WHERE ?2 IS NOT NULL AND EXISTS (SELECT 1 FROM orgs WHERE id = ?4)",
+        )
+        .bind(&[
+            ids::account_id().into(),
+            email.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+            JsValue::from_f64(now as f64),
+            org_id.as_str().into(),
+        ])?;
     let entity = db
         .prepare(
-            "INSERT INTO entities (id, org_id, kind, name, email, email_verified_at, role, status, created_at, updated_at) \
-             SELECT ?1, ?2, 'human', ?3, ?4, CASE WHEN ?4 IS NULL THEN NULL ELSE ?5 END, 'owner', 'active', ?5, ?5 \
+            "INSERT INTO entities (id, org_id, kind, name, account_id, role, status, created_at, updated_at) \
+             SELECT ?1, ?2, 'human', ?3, (SELECT id FROM accounts WHERE email = ?4), 'owner', 'active', ?5, ?5 \
              WHERE EXISTS (SELECT 1 FROM orgs WHERE id = ?2)",
         )
         .bind(&[
@@ -126,7 +185,7 @@ pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         expires_at: None,
     };
     let results = db
-        .batch(vec![org, entity, d1::insert_key(&db, &new_key)?])
+        .batch(vec![org, account, entity, d1::insert_key(&db, &new_key)?])
         .await?;
     if results.first().map_or(0, d1::changed) != 1 {
         return Err(ApiError::conflict("already bootstrapped: an org exists"));

@@ -2,9 +2,13 @@
 //! certificates of an entity (SPEC §4, the Atom seed).
 //!
 //! An entity manages its own credentials; admins manage those of their org's entities,
-//! except an owner's, which only owners touch. Listing shows metadata only. Revoking a
-//! key or certificate invalidates its gate and waits out its leases, so it fails on the
-//! very next request.
+//! except an owner's, which only owners touch. A person's password belongs to their
+//! account: it is listed with each membership's credentials, but set or revoked here
+//! only while the org holds the account (`keyward_core::access::AccountHold`: created
+//! here, a member nowhere else, address never proved); past that, only the person
+//! changes it (`/auth/password/*`). Listing shows metadata only. Revoking a key or
+//! certificate invalidates its gate and waits out its leases, so it fails on the very
+//! next request.
 
 use keyward_core::api_key::{CredentialId, KeyScheme};
 use keyward_core::certificate;
@@ -24,6 +28,7 @@ use crate::objects::key_gate;
 use crate::routes::Cx;
 use crate::routes::entities::target;
 use crate::routes::keys::{self, KeySpec, valid_expiry};
+use crate::store::accounts::{self, PasswordMeta};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::KeyLocator;
 use crate::store::identity::{self, CredentialMeta, Entity, NewCertificate};
@@ -56,6 +61,8 @@ pub async fn set_password(
     entity_id: &str,
 ) -> Outcome {
     let entity = manageable(cx, p, entity_id).await?;
+    let db = cx.env.d1("DB")?;
+    let account_id = password_holder(&db, p, &entity).await?;
     let body: PasswordBody = http::json_body(req).await?;
     let prepared = password_policy::prepare(&body.password).map_err(ApiError::refused_input)?;
     let phc = password::hash(
@@ -66,21 +73,29 @@ pub async fn set_password(
     .map_err(|_| ApiError::internal())?;
     let id = CredentialId::generate(&mut rng()).to_hex();
     let now = now_secs();
-    let db = cx.env.d1("DB")?;
-    db.batch(identity::set_password(
-        &db,
-        &entity.org_id,
-        &entity.id,
-        &id,
-        &phc,
-        now,
-    )?)
-    .await?;
+    db.batch(accounts::set_password(&db, &account_id, &id, &phc, now)?)
+        .await?;
     record(cx, p, "credential.created", &id, &entity, "password");
     Ok(http::bare_ok(
         201,
         &json!({ "credential_id": id, "kind": "password", "created_at": UnixTime(now).to_rfc3339() }),
     ))
+}
+
+/// The account whose password the caller may set or revoke through `entity`: a
+/// person's membership, while the org holds the account (see the module doc).
+async fn password_holder(
+    db: &worker::D1Database,
+    p: &Principal,
+    entity: &Entity,
+) -> Result<String, ApiError> {
+    let account_id = entity.account_id.clone().ok_or_else(|| {
+        ApiError::invalid("only a person has a password: this entity has no account (give it an API key or a certificate)")
+    })?;
+    let hold = accounts::hold(db, &account_id).await?;
+    p.acting_on(entity.id == p.entity_id)
+        .may_set_password(&entity.role, hold)?;
+    Ok(account_id)
 }
 
 pub async fn create_api_key(
@@ -174,8 +189,22 @@ pub async fn add_certificate(
 
 pub async fn list(cx: &Cx<'_>, p: &Principal, entity_id: &str) -> Outcome {
     let entity = target(cx, p, entity_id).await?;
-    let rows = identity::credentials_of(&cx.env.d1("DB")?, &entity.id).await?;
-    let items: Vec<Value> = rows.iter().map(|c| render(c, &entity)).collect();
+    let db = cx.env.d1("DB")?;
+    let mut items: Vec<(u64, Value)> = identity::credentials_of(&db, &entity.id)
+        .await?
+        .iter()
+        .map(|c| (c.created_at, render(c, &entity)))
+        .collect();
+    if let Some(account_id) = &entity.account_id {
+        let passwords = accounts::passwords_of(&db, account_id).await?;
+        items.extend(
+            passwords
+                .iter()
+                .map(|pw| (pw.created_at, render_password(pw, &entity))),
+        );
+        items.sort_by_key(|(created_at, _)| *created_at);
+    }
+    let items: Vec<Value> = items.into_iter().map(|(_, item)| item).collect();
     Ok(http::bare_ok(200, &json!({ "items": items })))
 }
 
@@ -185,6 +214,18 @@ pub async fn revoke(cx: &Cx<'_>, p: &Principal, entity_id: &str, id: &str) -> Ou
         return Err(ApiError::not_found());
     }
     let db = cx.env.d1("DB")?;
+    if let Some(account_id) = &entity.account_id
+        && accounts::password_of(&db, account_id, id).await?.is_some()
+    {
+        password_holder(&db, p, &entity).await?;
+        if accounts::revoke_password(&db, account_id, id, now_secs()).await? {
+            record(cx, p, "credential.revoked", id, &entity, "password");
+        }
+        let row = accounts::password_of(&db, account_id, id)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        return Ok(http::bare_ok(200, &render_password(&row, &entity)));
+    }
     let row = identity::credential_of(&db, &entity.id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -242,12 +283,43 @@ fn render(c: &CredentialMeta, entity: &Entity) -> Value {
         "certificate" => c.cert_fingerprint.as_ref().map(|f| format!("sha256:{f}")),
         _ => entity.email.clone(),
     };
+    item(
+        &c.id,
+        &c.kind,
+        identifier,
+        c.revoked_at,
+        c.expires_at.or(c.cert_not_after),
+        c.created_at,
+    )
+}
+
+/// The account's password as an item of the membership's list; its identifier is the
+/// login email.
+fn render_password(pw: &PasswordMeta, entity: &Entity) -> Value {
+    item(
+        &pw.id,
+        "password",
+        entity.email.clone(),
+        pw.revoked_at,
+        None,
+        pw.created_at,
+    )
+}
+
+fn item(
+    id: &str,
+    kind: &str,
+    identifier: Option<String>,
+    revoked_at: Option<u64>,
+    expires_at: Option<u64>,
+    created_at: u64,
+) -> Value {
     json!({
-        "id": c.id,
-        "kind": c.kind,
+        "id": id,
+        "kind": kind,
         "identifier": identifier,
-        "status": if c.revoked_at.is_some() { "revoked" } else { "active" },
-        "expires_at": c.expires_at.or(c.cert_not_after).map(|t| UnixTime(t).to_rfc3339()),
-        "created_at": UnixTime(c.created_at).to_rfc3339(),
+        "status": if revoked_at.is_some() { "revoked" } else { "active" },
+        "expires_at": expires_at.map(|t| UnixTime(t).to_rfc3339()),
+        "created_at": UnixTime(created_at).to_rfc3339(),
     })
 }

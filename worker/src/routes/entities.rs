@@ -2,24 +2,32 @@
 //!
 //! Who may do what is decided by the core (`keyward_core::access`): owners and admins
 //! manage entities, anyone reads their own, nobody changes their own role or status,
-//! only an owner makes or changes an owner. A status change writes D1 first, then
-//! invalidates the gate of every key and certificate the entity holds and waits out
-//! their leases, so each of them fails on the very next request; sessions read the
-//! entity's status live. `deleted` is final.
+//! only an owner makes or changes an owner, and no change leaves the org without an
+//! active owner (`keyward_core::membership::keeps_an_owner`, also guarded in the
+//! write). A status change writes D1 first, then invalidates the gate of every key and
+//! certificate the entity holds and waits out their leases, so each of them fails on
+//! the very next request; sessions read the entity's status live. `deleted` is final.
+//!
+//! A human entity created with an email is a new person's account and its membership
+//! here (the Atom seed's flow: the admin then sets its password). An address that
+//! already has an account is refused with 409: people who exist join through
+//! `POST /v1/members`, which does not create a second account.
 
 use keyward_core::email::normalize_email;
+use keyward_core::membership::{self, Standing};
 use keyward_core::rules::{self, ENTITY_KINDS, ENTITY_STATUSES, ROLES};
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use worker::Request;
+use worker::{D1Database, D1PreparedStatement, Request};
 
 use crate::Outcome;
 use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
 use crate::objects::key_gate;
-use crate::routes::{Cx, decode_cursor, encode_cursor, page_limit, query};
+use crate::routes::{Cx, next_page, page};
+use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1;
 use crate::store::identity::{self, Entity};
@@ -53,12 +61,18 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
         .map(normalize_email)
         .transpose()
         .map_err(|e| ApiError::invalid(format!("email: {e}")))?;
+    if email.is_some() && kind != "human" {
+        return Err(ApiError::invalid(
+            "email: only a human entity has one (it names the person's account)",
+        ));
+    }
     let now = now_secs();
     let entity = Entity {
         id: ids::entity_id(),
         org_id: p.org_id.clone(),
         kind: kind.to_owned(),
         name: rules::name(&body.name)?,
+        account_id: email.as_ref().map(|_| ids::account_id()),
         email,
         email_verified_at: None,
         role: role.to_owned(),
@@ -68,9 +82,14 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
         version: 1,
     };
     let db = cx.env.d1("DB")?;
-    if let Err(error) = identity::insert_entity(&db, &entity)?.run().await {
+    let mut batch = Vec::new();
+    if let (Some(account_id), Some(email)) = (&entity.account_id, &entity.email) {
+        batch.push(accounts::insert(&db, account_id, email, None, now)?);
+    }
+    batch.push(identity::insert_entity(&db, &entity)?);
+    if let Err(error) = db.batch(batch).await {
         return Err(if identity::is_unique_violation(&error) {
-            ApiError::conflict("an entity with this email exists")
+            ApiError::conflict("this address has an account: add the person with POST /v1/members")
         } else {
             error.into()
         });
@@ -87,17 +106,16 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
 
 pub async fn list(req: &Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
     p.acting_on(false).may_manage_entities()?;
-    let limit = page_limit(req)?;
-    let after = query(req, "cursor")
-        .map(|c| decode_cursor(&c))
-        .transpose()?;
-    let mut rows = identity::entity_page(&cx.env.d1("DB")?, &p.org_id, after, limit + 1).await?;
-    let next = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|e| encode_cursor(e.created_at, &e.id))
-    } else {
-        None
-    };
+    let (limit, after) = page(req)?;
+    let rows = identity::entity_page(
+        &cx.env.d1("DB")?,
+        &p.org_id,
+        identity::Listing::All,
+        after,
+        limit + 1,
+    )
+    .await?;
+    let (rows, next) = next_page(rows, limit, |e| (e.created_at, &e.id));
     let items: Vec<Value> = rows.iter().map(render).collect();
     Ok(http::bare_ok(
         200,
@@ -119,7 +137,7 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
             "the entity is deleted; deletion is final",
         ));
     }
-    let before = (entity.role.clone(), entity.status.clone());
+    let before = entity.clone();
     if let Some(name) = &body.name {
         entity.name = rules::name(name)?;
     }
@@ -129,22 +147,11 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
     if let Some(status) = &body.status {
         entity.status = rules::one_of(status, &ENTITY_STATUSES, "status")?.to_owned();
     }
-    let changes_access =
-        (entity.role.as_str(), entity.status.as_str()) != (before.0.as_str(), before.1.as_str());
-    p.acting_on(entity.id == p.entity_id)
-        .may_change(&before.0, &entity.role, changes_access)?;
+    let changes_access = (entity.role.as_str(), entity.status.as_str())
+        != (before.role.as_str(), before.status.as_str());
     let db = cx.env.d1("DB")?;
-    if !identity::update_entity(&db, &entity, now_secs()).await? {
-        return Err(ApiError::conflict(
-            "entity changed concurrently; read it again and retry",
-        ));
-    }
-    if changes_access {
-        // D1 first, then every gate: once this answers, no credential of the entity
-        // passes with its old status or role.
-        let locators = d1::entity_locators(&db, &entity.id).await?;
-        key_gate::invalidate_all(cx, &locators).await?;
-    }
+    authorize_change(&db, p, &before, &entity, changes_access).await?;
+    commit_change(cx, &db, &before, &entity, Vec::new()).await?;
     record(
         cx,
         p,
@@ -156,6 +163,90 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
         .await?
         .ok_or_else(ApiError::internal)?;
     Ok(http::bare_ok(200, &render(&entity)))
+}
+
+/// Whether changing `before` into `after` takes an active owner away.
+fn takes_an_owner(before: &Entity, after: &Entity) -> bool {
+    standing(before).is_active_owner() && !standing(after).is_active_owner()
+}
+
+fn standing(e: &Entity) -> Standing<'_> {
+    Standing {
+        role: &e.role,
+        status: &e.status,
+    }
+}
+
+/// The access rules and the last-owner rule for changing `before` into `after`. The
+/// sole owner acting on themselves hears the rule that binds them (409: the org keeps
+/// an owner) rather than only that nobody changes their own standing (403); anyone
+/// else is first asked whether they may act at all.
+pub async fn authorize_change(
+    db: &D1Database,
+    p: &Principal,
+    before: &Entity,
+    after: &Entity,
+    changes_access: bool,
+) -> Result<(), ApiError> {
+    let actor = p.acting_on(before.id == p.entity_id);
+    if actor.is_target {
+        keeps_an_owner(db, before, after).await?;
+    }
+    actor.may_change(&before.role, &after.role, changes_access)?;
+    keeps_an_owner(db, before, after).await
+}
+
+async fn keeps_an_owner(db: &D1Database, before: &Entity, after: &Entity) -> Result<(), ApiError> {
+    if !takes_an_owner(before, after) {
+        return Ok(());
+    }
+    let others = identity::other_active_owners(db, &before.org_id, &before.id).await?;
+    membership::keeps_an_owner(standing(before), standing(after), others).map_err(last_owner)
+}
+
+/// Writes a change of `before` into `after` (already allowed by the access rules and
+/// [`keeps_an_owner`]) with compare-and-swap, the last-owner rule guarded again in the
+/// same statement (two concurrent demotions cannot both pass), and `also` in the same
+/// transaction (statements that must guard themselves on the change having happened);
+/// then, if the role or status changed, invalidates every gate of the entity's keys
+/// and certificates, so none of them passes with its old standing once this returns.
+pub async fn commit_change(
+    cx: &Cx<'_>,
+    db: &D1Database,
+    before: &Entity,
+    after: &Entity,
+    also: Vec<D1PreparedStatement>,
+) -> Result<(), ApiError> {
+    let takes_an_owner = takes_an_owner(before, after);
+    let mut batch = vec![identity::update_entity(
+        db,
+        &Entity {
+            version: before.version,
+            ..after.clone()
+        },
+        takes_an_owner,
+        now_secs(),
+    )?];
+    batch.extend(also);
+    let results = db.batch(batch).await?;
+    if results.first().map_or(0, d1::changed) != 1 {
+        let now = identity::entity(db, &before.org_id, &before.id).await?;
+        return Err(match now {
+            Some(now) if now.version == before.version => last_owner(membership::LastOwner),
+            _ => ApiError::conflict("entity changed concurrently; read it again and retry"),
+        });
+    }
+    if (&after.role, &after.status) != (&before.role, &before.status) {
+        // D1 first, then every gate: once this answers, no credential of the entity
+        // passes with its old status or role.
+        let locators = d1::entity_locators(db, &after.id).await?;
+        key_gate::invalidate_all(cx, &locators).await?;
+    }
+    Ok(())
+}
+
+fn last_owner(refusal: membership::LastOwner) -> ApiError {
+    ApiError::conflict(refusal.to_string())
 }
 
 /// The entity `id` of the caller's org that the caller may see: admins see all of
@@ -172,8 +263,7 @@ pub async fn target(cx: &Cx<'_>, p: &Principal, id: &str) -> Result<Entity, ApiE
 }
 
 fn is_entity_id(id: &str) -> bool {
-    id.strip_prefix("ent_")
-        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    ids::has_id_shape(id, "ent_")
 }
 
 fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, entity_id: &str, detail: Option<Value>) {

@@ -20,7 +20,7 @@ use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{now_secs, rng};
 use crate::objects::key_gate;
-use crate::routes::{Cx, decode_cursor, encode_cursor, page_limit, query};
+use crate::routes::{Cx, next_page, page};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{self, KeyRow, NewKey};
 
@@ -156,17 +156,9 @@ pub async fn create_key(
 }
 
 pub async fn list(req: &Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
-    let limit = page_limit(req)?;
-    let after = query(req, "cursor")
-        .map(|c| decode_cursor(&c))
-        .transpose()?;
-    let mut rows = d1::key_page(&cx.env.d1("DB")?, &p.entity_id, after, limit + 1).await?;
-    let next = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| encode_cursor(r.created_at, &r.id))
-    } else {
-        None
-    };
+    let (limit, after) = page(req)?;
+    let rows = d1::key_page(&cx.env.d1("DB")?, &p.entity_id, after, limit + 1).await?;
+    let (rows, next) = next_page(rows, limit, |r| (r.created_at, &r.id));
     Ok(http::v1_ok(
         200,
         Value::Array(rows.iter().map(render).collect()),

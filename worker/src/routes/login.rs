@@ -1,23 +1,30 @@
-//! `POST /auth/login` and `POST /auth/logout` (SPEC §4, §5; the Atom seed).
+//! `POST /auth/login`, `POST /auth/logout` and `GET /auth/orgs` (SPEC §4, §5; the Atom
+//! seed; issue 8).
 //!
-//! Login takes `{identifier, secret}`: the identifier is an email address, normalised by
-//! the core; the password is NFKC-normalised by the core before argon2id. An unknown
-//! identifier, a wrong password, an entity without a password and an entity that is not
-//! active all answer the same 401 bytes after the same work (one D1 query, one argon2id
-//! at the password profile); the precise reason goes to the audit log. Every attempt
-//! counts against a per-identifier limit (`objects/throttle.rs`). A correct password of
-//! an entity whose email is unverified gets 403 `email_not_verified` unless
-//! `ALLOW_UNVERIFIED_EMAIL_LOGIN`: only someone who knows the password learns that.
-//! A hash with weaker parameters than the current profile is upgraded on success.
+//! Login takes `{identifier, secret, org_id?}`: the identifier is an email address,
+//! normalised by the core, naming an account; the password is NFKC-normalised by the
+//! core before argon2id. The session opens in one of the person's orgs, chosen by the
+//! core (`keyward_core::membership::login_org`): `org_id` when given, else the org last
+//! used, else the oldest active membership. An unknown identifier, a wrong password, an
+//! account without a password, a disabled account, and an `org_id` the person is not
+//! an active member of all answer the same 401 bytes after the same work (one D1 query,
+//! one argon2id at the password profile); the precise reason goes to the audit log.
+//! Every attempt counts against a per-identifier limit (`objects/throttle.rs`). A
+//! correct password of an account whose email is unverified gets 403
+//! `email_not_verified` unless `ALLOW_UNVERIFIED_EMAIL_LOGIN`: only someone who knows
+//! the password learns that. A hash with weaker parameters than the current profile is
+//! upgraded on success.
 
+use keyward_core::ErrorCode;
 use keyward_core::bearer::MAX_TOKEN_LEN;
 use keyward_core::email::normalize_email;
 use keyward_core::jwt::{self, Claims};
+use keyward_core::membership::{self, Membership};
 use keyward_core::password::{self, Argon2Profile};
 use keyward_core::password_policy;
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use worker::Request;
 
 use crate::Outcome;
@@ -27,8 +34,8 @@ use crate::ids::{self, now_secs, rng};
 use crate::objects::throttle::{self, Purpose};
 use crate::routes::Cx;
 use crate::signing;
+use crate::store::accounts::{self, LoginRow};
 use crate::store::audit::{self, AuditEvent};
-use crate::store::identity::{self, LoginRecord};
 use crate::store::sessions::{self, NewSession};
 
 #[derive(Deserialize)]
@@ -36,6 +43,7 @@ use crate::store::sessions::{self, NewSession};
 struct LoginBody {
     identifier: String,
     secret: String,
+    org_id: Option<String>,
 }
 
 pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
@@ -48,11 +56,17 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             password_policy::MAX_CHARS
         )));
     }
+    if body.org_id.as_deref().is_some_and(|o| !ids::is_org_id(o)) {
+        return Err(ApiError::invalid(
+            "org_id must be an org id (org_ and 32 hex digits)",
+        ));
+    }
     throttle::attempt(cx, Purpose::Login, &identifier).await?;
     let secret = password_policy::normalize(&body.secret);
     let db = cx.env.d1("DB")?;
-    let record = identity::login_record(&db, &identifier).await?;
-    let stored = record.as_ref().and_then(|r| r.secret_phc.clone());
+    let rows = accounts::login_rows(&db, &identifier).await?;
+    let account = rows.first();
+    let stored = account.and_then(|r| r.secret_phc.clone());
     let matched = match stored.as_deref() {
         Some(phc) => password::verify(secret.expose().as_bytes(), phc).unwrap_or(false),
         None => {
@@ -60,28 +74,59 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             false
         }
     };
-    let (record, phc) = match (record, stored) {
-        (Some(record), Some(phc)) if matched => (record, phc),
-        (record, _) => {
-            let reason = match &record {
+    let (account, phc) = match (account, stored) {
+        (Some(account), Some(phc)) if matched => (account, phc),
+        (account, _) => {
+            let reason = match account {
                 None => "unknown_identifier",
                 Some(r) if r.secret_phc.is_none() => "no_password",
                 Some(_) => "wrong_password",
             };
-            return Err(failed(cx, record.as_ref(), reason));
+            return Err(failed(cx, account, None, reason));
         }
     };
-    if record.status != "active" {
-        let reason = format!("entity_{}", record.status);
-        return Err(failed(cx, Some(&record), &reason));
+    if account.account_status != "active" {
+        return Err(failed(cx, Some(account), None, "account_disabled"));
     }
-    if record.email_verified_at.is_none() && !cx.config.allow_unverified_login {
+    let memberships: Vec<(Membership<'_>, &LoginRow)> = rows
+        .iter()
+        .filter_map(|r| {
+            let m = Membership {
+                org_id: r.org_id.as_deref()?,
+                status: r.entity_status.as_deref()?,
+            };
+            Some((m, r))
+        })
+        .collect();
+    let choices: Vec<Membership<'_>> = memberships.iter().map(|(m, _)| *m).collect();
+    let chosen = match membership::login_org(
+        &choices,
+        body.org_id.as_deref(),
+        account.last_org_id.as_deref(),
+    ) {
+        Ok(index) => memberships[index].1,
+        Err(refusal) => {
+            return Err(failed(
+                cx,
+                Some(account),
+                body.org_id.as_deref(),
+                refusal.code(),
+            ));
+        }
+    };
+    if account.email_verified_at.is_none() && !cx.config.allow_unverified_login {
         return Err(ApiError::forbidden_because(
             "email_not_verified",
             "verify your email address first: follow the link we sent, or ask for a new one at /auth/email/resend",
         ));
     }
-    let password_id = record.password_id.clone().ok_or_else(ApiError::internal)?;
+    let (Some(password_id), Some(entity_id), Some(org_id)) = (
+        account.password_id.clone(),
+        chosen.entity_id.clone(),
+        chosen.org_id.clone(),
+    ) else {
+        return Err(ApiError::internal());
+    };
     if password::needs_rehash(&phc, Argon2Profile::PASSWORD) {
         let upgraded = password::hash(
             secret.expose().as_bytes(),
@@ -89,32 +134,36 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             &mut rng(),
         )
         .map_err(|_| ApiError::internal())?;
-        identity::upgrade_password_hash(&db, &password_id, &phc, &upgraded).await?;
+        accounts::upgrade_password_hash(&db, &password_id, &phc, &upgraded).await?;
     }
     let issuer = cx.config.issuer_for(req);
     let (kid, key) = signing::current(cx).await?;
     let now = now_secs();
     let session_id = ids::session_id();
     let expires_at = now + cx.config.session_ttl_secs;
-    sessions::insert_session(
-        &db,
-        &NewSession {
-            id: &session_id,
-            org_id: &record.org_id,
-            entity_id: &record.id,
-            credential_id: &password_id,
-            kid: &kid,
-            created_at: now,
-            expires_at,
-        },
-    )
+    db.batch(vec![
+        sessions::insert_session(
+            &db,
+            &NewSession {
+                id: &session_id,
+                org_id: &org_id,
+                entity_id: &entity_id,
+                account_id: &account.account_id,
+                password_id: &password_id,
+                kid: &kid,
+                created_at: now,
+                expires_at,
+            },
+        )?,
+        accounts::touch_last_org(&db, &account.account_id, &org_id)?,
+    ])
     .await?;
     let claims = Claims {
         iss: issuer,
         aud: jwt::SESSION_AUDIENCE.to_owned(),
-        sub: record.id.clone(),
+        sub: entity_id.clone(),
         sid: session_id.clone(),
-        org: record.org_id.clone(),
+        org: org_id.clone(),
         iat: now,
         exp: expires_at,
     };
@@ -130,11 +179,11 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     audit::append(
         cx,
         AuditEvent {
-            org_id: Some(record.org_id.clone()),
+            org_id: Some(org_id),
             event: "login.succeeded",
-            actor_id: Some(record.id.clone()),
+            actor_id: Some(entity_id.clone()),
             credential_id: Some(password_id),
-            detail: Some(json!({ "session_id": session_id })),
+            detail: Some(json!({ "session_id": session_id, "account_id": account.account_id })),
             ..AuditEvent::default()
         },
     );
@@ -142,20 +191,49 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         200,
         &json!({
             "token": token,
-            "entity_id": record.id,
+            "entity_id": entity_id,
             "session_id": session_id,
             "expires_at": UnixTime(expires_at).to_rfc3339(),
         }),
     ))
 }
 
+/// `GET /auth/orgs`: the signed-in person's orgs, each with their role and status
+/// there; `current` marks the session's org.
+pub async fn orgs(req: &Request, cx: &Cx<'_>) -> Outcome {
+    let p = auth::authenticate(req, cx).await?;
+    let account_id = p.account_id.as_deref().ok_or_else(session_required)?;
+    let rows = accounts::memberships(&cx.env.d1("DB")?, account_id).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|m| {
+            json!({
+                "org_id": m.org_id,
+                "name": m.org_name,
+                "personal": m.personal == 1,
+                "entity_id": m.entity_id,
+                "role": m.role,
+                "status": m.status,
+                "current": m.org_id == p.org_id,
+                "joined_at": UnixTime(m.created_at).to_rfc3339(),
+            })
+        })
+        .collect();
+    Ok(http::bare_ok(200, &json!({ "items": items })))
+}
+
+/// What a person's own endpoints answer to a key or certificate.
+pub fn session_required() -> ApiError {
+    ApiError::invalid(
+        "this endpoint acts on a person's account: present a session JWT from /auth/login",
+    )
+}
+
 /// Revokes the session of the presented JWT; its token fails from the next request on.
 pub async fn logout(req: &Request, cx: &Cx<'_>) -> Outcome {
     let p: Principal = auth::authenticate(req, cx).await?;
     if p.auth_method != "session" {
-        return Err(ApiError::invalid(
-            "logout ends a session: present the session's JWT",
-        ));
+        return Err(session_required());
     }
     let db = cx.env.d1("DB")?;
     if sessions::revoke_session(&db, &p.credential_id, now_secs()).await? {
@@ -177,14 +255,16 @@ pub async fn logout(req: &Request, cx: &Cx<'_>) -> Outcome {
 }
 
 /// The one answer to every failed login, after the reason went to the audit log.
-fn failed(cx: &Cx<'_>, record: Option<&LoginRecord>, reason: &str) -> ApiError {
+fn failed(cx: &Cx<'_>, account: Option<&LoginRow>, org_id: Option<&str>, reason: &str) -> ApiError {
     audit::append(
         cx,
         AuditEvent {
-            org_id: record.map(|r| r.org_id.clone()),
             event: "login.failed",
             reason: Some(reason.to_owned()),
-            actor_id: record.map(|r| r.id.clone()),
+            detail: Some(json!({
+                "account_id": account.map(|a| &a.account_id),
+                "requested_org_id": org_id,
+            })),
             ..AuditEvent::default()
         },
     );

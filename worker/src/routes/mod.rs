@@ -7,6 +7,8 @@ mod dev;
 mod entities;
 mod keys;
 mod login;
+mod members;
+mod password;
 mod signup;
 mod wellknown;
 mod whoami;
@@ -39,8 +41,16 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         (Method::Post, ["admin", "signing-keys", "rotate"]) => {
             admin::rotate_signing_key(req, cx).await
         }
+        (Method::Patch, ["admin", "accounts"]) => admin::set_account_status(req, cx).await,
         (Method::Post, ["auth", "login"]) => login::login(req, cx).await,
         (Method::Post, ["auth", "logout"]) => login::logout(req, cx).await,
+        (Method::Get, ["auth", "orgs"]) => login::orgs(req, cx).await,
+        (Method::Post, ["auth", "password", "change"]) => password::change(req, cx).await,
+        (Method::Post, ["auth", "password", "reset"]) => password::reset(req, cx).await,
+        (Method::Post, ["auth", "password", "reset", "confirm"]) => {
+            password::confirm(req, cx).await
+        }
+        (Method::Post, ["auth", "invitations", "accept"]) => members::accept(req, cx).await,
         (Method::Post, ["auth", "signup"]) => signup::signup(req, cx).await,
         (Method::Get, ["auth", "email", "verify"]) => signup::verify(req, cx).await,
         (Method::Post, ["auth", "email", "resend"]) => signup::resend(req, cx).await,
@@ -51,8 +61,12 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             | [".well-known", "jwks.json" | "oauth-protected-resource"]
             | ["admin", "bootstrap"]
             | ["admin", "signing-keys", "rotate"]
-            | ["auth", "login" | "logout" | "signup"]
+            | ["admin", "accounts"]
+            | ["auth", "login" | "logout" | "signup" | "orgs"]
             | ["auth", "email", "verify" | "resend"]
+            | ["auth", "password", "change" | "reset"]
+            | ["auth", "password", "reset", "confirm"]
+            | ["auth", "invitations", "accept"]
             | ["dev", "outbox"],
         ) => Err(ApiError::method_not_allowed()),
         (_, ["v1", rest @ ..]) => {
@@ -120,7 +134,16 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
         (Method::Patch, ["keys", id]) => keys::patch(req, cx, principal, id).await,
         (Method::Delete, ["keys", id]) => keys::revoke(cx, principal, id).await,
         (Method::Get, ["audit"]) => audit_log::list(req, cx, principal).await,
-        (_, ["whoami" | "keys" | "audit"] | ["keys", _]) => Err(ApiError::method_not_allowed()),
+        (Method::Post, ["members"]) => members::add(req, cx, principal).await,
+        (Method::Get, ["members"]) => members::list(req, cx, principal).await,
+        (Method::Delete, ["members", id]) => members::remove(cx, principal, id).await,
+        (Method::Get, ["invitations"]) => members::list_invitations(req, cx, principal).await,
+        (Method::Delete, ["invitations", id]) => members::withdraw(cx, principal, id).await,
+        (
+            _,
+            ["whoami" | "keys" | "audit" | "members" | "invitations"]
+            | ["keys" | "members" | "invitations", _],
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -145,6 +168,33 @@ pub fn page_limit(req: &Request) -> Result<u32, ApiError> {
             .filter(|n| (1..=100).contains(n))
             .ok_or_else(|| ApiError::invalid("limit must be 1-100")),
     }
+}
+
+/// A page request: `?limit=` and the decoded `?cursor=`.
+pub fn page(req: &Request) -> Result<(u32, Option<(u64, String)>), ApiError> {
+    let limit = page_limit(req)?;
+    let after = query(req, "cursor")
+        .map(|c| decode_cursor(&c))
+        .transpose()?;
+    Ok((limit, after))
+}
+
+/// Cuts `rows` (read with `limit + 1`) to a page, and the cursor of the next page if
+/// there is one; `key` gives a row's `(created_at, id)`.
+pub fn next_page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    key: impl Fn(&T) -> (u64, &str),
+) -> (Vec<T>, Option<String>) {
+    if rows.len() <= limit as usize {
+        return (rows, None);
+    }
+    rows.truncate(limit as usize);
+    let next = rows.last().map(|r| {
+        let (created_at, id) = key(r);
+        encode_cursor(created_at, id)
+    });
+    (rows, next)
 }
 
 /// One query parameter, decoded.

@@ -1,17 +1,17 @@
 //! Self-registration and email verification (SPEC §4; the Atom seed):
 //! `POST /auth/signup`, `GET /auth/email/verify?token=`, `POST /auth/email/resend`.
 //!
-//! Signup needs `SELF_REGISTRATION_ENABLED=true`. It creates, in one D1 batch, a personal
-//! org, a human entity owning it with the normalised email as its login identifier, the
-//! password credential and a verification token; the link goes out through the mail
-//! port. The answer is the same 202 whether or not the address was taken (an owner of a
+//! Signup needs `SELF_REGISTRATION_ENABLED=true`. It creates, in one D1 batch, the
+//! person's account (the normalised email is its login identifier), its password, a
+//! personal org, the membership owning it and a verification token; the link goes out
+//! through the mail port. The answer is the same 202 whether or not the address was taken (an owner of a
 //! taken address gets a notice instead of a link), so signup does not tell who has an
 //! account; resend answers the same 202 for every address, and a resend retires every
 //! earlier link. Signups and verification emails are limited per address.
 
 use keyward_core::api_key::CredentialId;
 use keyward_core::email::normalize_email;
-use keyward_core::email_token::{EmailToken, LIFETIME_SECS};
+use keyward_core::email_token::{EmailToken, TokenPurpose};
 use keyward_core::encoding::hex_encode;
 use keyward_core::password::{self, Argon2Profile};
 use keyward_core::password_policy;
@@ -26,9 +26,10 @@ use crate::ids::{self, now_secs, rng};
 use crate::mail::{self, Message};
 use crate::objects::throttle::{self, Purpose};
 use crate::routes::{Cx, query};
+use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::identity::{self, Entity};
-use crate::store::sessions;
+use crate::store::tokens::{self, TokenTable};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,11 +78,13 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     )
     .map_err(|_| ApiError::internal())?;
     let now = now_secs();
+    let account_id = ids::account_id();
     let entity = Entity {
         id: ids::entity_id(),
         org_id: ids::org_id(),
         kind: "human".into(),
         name,
+        account_id: Some(account_id.clone()),
         email: Some(email.clone()),
         email_verified_at: None,
         role: "owner".into(),
@@ -93,18 +96,19 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let password_id = CredentialId::generate(&mut rng).to_hex();
     let db = cx.env.d1("DB")?;
     let mut batch = vec![
+        accounts::insert(&db, &account_id, &email, None, now)?,
         identity::insert_personal_org(&db, &entity.org_id, &format!("{}'s org", entity.name), now)?,
         identity::insert_entity(&db, &entity)?,
+        accounts::touch_last_org(&db, &account_id, &entity.org_id)?,
     ];
-    batch.extend(identity::set_password(
+    batch.extend(accounts::set_password(
         &db,
-        &entity.org_id,
-        &entity.id,
+        &account_id,
         &password_id,
         &phc,
         now,
     )?);
-    let (token, statements) = new_link(cx, &db, &entity.id, &email, now)?;
+    let (token, statements) = new_link(cx, &db, &account_id, &email, now)?;
     batch.extend(statements);
     // Counted before the write: a mail over the limit is skipped (a resend can follow
     // later), but never turns a committed signup into a refusal.
@@ -152,22 +156,23 @@ pub async fn verify(req: &Request, cx: &Cx<'_>) -> Outcome {
         )
     };
     let text = query(req, "token").ok_or_else(|| ApiError::invalid("token is required"))?;
-    let token = EmailToken::parse(&cx.config.prefix, &text).map_err(|_| invalid())?;
+    let token = EmailToken::parse(TokenPurpose::Verification, &cx.config.prefix, &text)
+        .map_err(|_| invalid())?;
     let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
     let db = cx.env.d1("DB")?;
     let now = now_secs();
-    let pending = sessions::verification(&db, &token_hash)
+    let pending = tokens::find(&db, TokenTable::Verification, &token_hash)
         .await?
         .ok_or_else(invalid)?;
     if pending.used_at.is_some() || pending.expires_at <= now {
         return Err(invalid());
     }
-    // The token's use is guarded in its WHERE; the entity is marked verified only for
+    // The token's use is guarded in its WHERE; the account is marked verified only for
     // the address the token was sent to.
     let results = db
         .batch(vec![
-            sessions::use_verification(&db, &token_hash, now)?,
-            identity::verify_email(&db, &pending.entity_id, &pending.email, now)?,
+            tokens::use_once(&db, TokenTable::Verification, &token_hash, now)?,
+            accounts::verify_email(&db, &pending.account_id, &pending.email, now)?,
         ])
         .await?;
     if results.first().map_or(0, crate::store::d1::changed) != 1 {
@@ -177,13 +182,13 @@ pub async fn verify(req: &Request, cx: &Cx<'_>) -> Outcome {
         cx,
         AuditEvent {
             event: "email.verified",
-            actor_id: Some(pending.entity_id.clone()),
+            detail: Some(json!({ "account_id": pending.account_id })),
             ..AuditEvent::default()
         },
     );
     Ok(http::bare_ok(
         200,
-        &json!({ "verified": true, "entity_id": pending.entity_id, "email": pending.email }),
+        &json!({ "verified": true, "account_id": pending.account_id, "email": pending.email }),
     ))
 }
 
@@ -193,9 +198,10 @@ pub async fn resend(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         normalize_email(&body.email).map_err(|e| ApiError::invalid(format!("email: {e}")))?;
     throttle::attempt(cx, Purpose::VerificationEmail, &email).await?;
     let db = cx.env.d1("DB")?;
-    let entity = identity::entity_by_email(&db, &email).await?;
-    if let Some(entity) = entity.filter(|e| e.email_verified_at.is_none() && e.status == "active") {
-        let (token, statements) = new_link(cx, &db, &entity.id, &email, now_secs())?;
+    let account = accounts::by_email(&db, &email).await?;
+    if let Some(account) = account.filter(|a| a.email_verified_at.is_none() && a.status == "active")
+    {
+        let (token, statements) = new_link(cx, &db, &account.id, &email, now_secs())?;
         // After the answer, so a known address takes no longer than an unknown one; the
         // link goes out once its token is stored.
         let delivery = mail::delivery(cx, link_message(cx, req, &email, &token));
@@ -214,19 +220,37 @@ pub async fn resend(req: &mut Request, cx: &Cx<'_>) -> Outcome {
 fn new_link(
     cx: &Cx<'_>,
     db: &D1Database,
-    entity_id: &str,
+    account_id: &str,
     email: &str,
     now: u64,
 ) -> worker::Result<(EmailToken, Vec<D1PreparedStatement>)> {
-    let token = EmailToken::generate(&cx.config.prefix, &mut rng());
+    mail_token(cx, db, TokenTable::Verification, account_id, email, now)
+}
+
+/// A fresh token of `table`'s purpose for the account's `email`, and the statements that
+/// store its keyed hash and retire every earlier one.
+pub fn mail_token(
+    cx: &Cx<'_>,
+    db: &D1Database,
+    table: TokenTable,
+    account_id: &str,
+    email: &str,
+    now: u64,
+) -> worker::Result<(EmailToken, Vec<D1PreparedStatement>)> {
+    let purpose = match table {
+        TokenTable::Verification => TokenPurpose::Verification,
+        TokenTable::PasswordReset => TokenPurpose::PasswordReset,
+    };
+    let token = EmailToken::generate(purpose, &cx.config.prefix, &mut rng());
     let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
-    let statements = sessions::replace_verification(
+    let statements = tokens::replace(
         db,
+        table,
         &token_hash,
-        entity_id,
+        account_id,
         email,
         now,
-        now + LIFETIME_SECS,
+        now + purpose.lifetime_secs(),
     )?;
     Ok((token, statements))
 }

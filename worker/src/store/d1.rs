@@ -27,8 +27,11 @@ pub struct KeyRecord {
 
 /// Certificates have no scheme or prefix of their own: they report `certificate` and the
 /// first 12 hex digits of the fingerprint, and expire at the earlier of `expires_at` and
-/// the certificate's `notAfter`. Credentials default to 60 rpm (SPEC §4).
-const KEY_RECORD_SELECT: &str = "SELECT c.id, c.org_id, c.entity_id, e.role, e.status AS entity_status, \
+/// the certificate's `notAfter`. Credentials default to 60 rpm (SPEC §4). A membership
+/// of a disabled account reports the status `disabled`.
+const KEY_RECORD_SELECT: &str = "SELECT c.id, c.org_id, c.entity_id, e.role, \
+     CASE WHEN e.account_id IS NULL OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = e.account_id AND a.status = 'active') \
+     THEN e.status ELSE 'disabled' END AS entity_status, \
      COALESCE(c.scheme, c.kind) AS scheme, COALESCE(c.key_prefix, substr(c.cert_fingerprint, 1, 12)) AS key_prefix, \
      c.secret_phc, COALESCE(c.rate_limit_rpm, 60) AS rate_limit_rpm, c.namespaces, \
      MIN(COALESCE(c.expires_at, c.cert_not_after), COALESCE(c.cert_not_after, c.expires_at)) AS expires_at, c.revoked_at \
@@ -78,6 +81,28 @@ impl KeyLocator {
 /// The gates of every key and certificate an entity holds (to invalidate them when the
 /// entity's status changes).
 pub async fn entity_locators(db: &D1Database, entity_id: &str) -> worker::Result<Vec<KeyLocator>> {
+    locators_where(db, "entity_id = ?1", entity_id).await
+}
+
+/// The gates of every key and certificate held by any membership of an account (to
+/// invalidate them when the account is disabled or restored).
+pub async fn account_locators(
+    db: &D1Database,
+    account_id: &str,
+) -> worker::Result<Vec<KeyLocator>> {
+    locators_where(
+        db,
+        "entity_id IN (SELECT id FROM entities WHERE account_id = ?1)",
+        account_id,
+    )
+    .await
+}
+
+async fn locators_where(
+    db: &D1Database,
+    holder: &str,
+    value: &str,
+) -> worker::Result<Vec<KeyLocator>> {
     #[derive(Deserialize)]
     struct Row {
         id: String,
@@ -86,8 +111,8 @@ pub async fn entity_locators(db: &D1Database, entity_id: &str) -> worker::Result
         cert_fingerprint: Option<String>,
     }
     let rows = db
-        .prepare("SELECT id, kind, lookup_hash, cert_fingerprint FROM credentials WHERE entity_id = ?1 AND kind IN ('api_key', 'certificate')")
-        .bind(&[entity_id.into()])?
+        .prepare(format!("SELECT id, kind, lookup_hash, cert_fingerprint FROM credentials WHERE {holder} AND kind IN ('api_key', 'certificate')"))
+        .bind(&[value.into()])?
         .all()
         .await?
         .results::<Row>()?;

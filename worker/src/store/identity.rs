@@ -1,20 +1,22 @@
-//! D1 queries of entities and their credentials (issue 4). Writes that must not race
-//! say how they are made atomic, as in `d1.rs`.
+//! D1 queries of entities and their credentials (issue 4); a human entity's email and
+//! password live on its account (`accounts.rs`). Writes that must not race say how they
+//! are made atomic, as in `d1.rs`.
 
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::http::ApiError;
-use crate::store::d1::{changed, opt_secs};
+use crate::store::d1::changed;
 
-/// An entity row.
+/// An entity row, with its account's email for a person's membership.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Entity {
     pub id: String,
     pub org_id: String,
     pub kind: String,
     pub name: String,
+    pub account_id: Option<String>,
     pub email: Option<String>,
     pub email_verified_at: Option<u64>,
     pub role: String,
@@ -24,34 +26,41 @@ pub struct Entity {
     pub version: u64,
 }
 
-const ENTITY_SELECT: &str = "SELECT id, org_id, kind, name, email, email_verified_at, role, status, created_at, updated_at, version FROM entities ";
+const ENTITY_SELECT: &str = "SELECT e.id, e.org_id, e.kind, e.name, e.account_id, a.email, a.email_verified_at, \
+     e.role, e.status, e.created_at, e.updated_at, e.version FROM entities e LEFT JOIN accounts a ON a.id = e.account_id ";
 
 /// An entity of `org_id`, or `None` (also for another org's id: the caller answers 404).
 pub async fn entity(db: &D1Database, org_id: &str, id: &str) -> worker::Result<Option<Entity>> {
-    db.prepare(format!("{ENTITY_SELECT}WHERE org_id = ?1 AND id = ?2"))
+    db.prepare(format!("{ENTITY_SELECT}WHERE e.org_id = ?1 AND e.id = ?2"))
         .bind(&[org_id.into(), id.into()])?
         .first::<Entity>(None)
         .await
 }
 
-/// The entity whose login identifier (normalised email) is `email`.
-pub async fn entity_by_email(db: &D1Database, email: &str) -> worker::Result<Option<Entity>> {
-    db.prepare(format!("{ENTITY_SELECT}WHERE email = ?1"))
-        .bind(&[email.into()])?
-        .first::<Entity>(None)
-        .await
+/// Which entities a page lists.
+#[derive(Clone, Copy, Debug)]
+pub enum Listing {
+    /// Every entity of the org (`/entities`), removed ones included.
+    All,
+    /// People's live memberships (`/v1/members`).
+    Members,
 }
 
 /// A page of an org's entities in (created_at, id) order.
 pub async fn entity_page(
     db: &D1Database,
     org_id: &str,
+    listing: Listing,
     after: Option<(u64, String)>,
     limit: u32,
 ) -> worker::Result<Vec<Entity>> {
     let [created, id] = crate::store::d1::keyset(after);
+    let filter = match listing {
+        Listing::All => "",
+        Listing::Members => "AND e.account_id IS NOT NULL AND e.status != 'deleted' ",
+    };
     db.prepare(format!(
-        "{ENTITY_SELECT}WHERE org_id = ?1 AND (created_at, id) > (?2, ?3) ORDER BY created_at, id LIMIT ?4"
+        "{ENTITY_SELECT}WHERE e.org_id = ?1 {filter}AND (e.created_at, e.id) > (?2, ?3) ORDER BY e.created_at, e.id LIMIT ?4"
     ))
     .bind(&[org_id.into(), created, id, JsValue::from_f64(f64::from(limit))])?
     .all()
@@ -59,68 +68,97 @@ pub async fn entity_page(
     .results::<Entity>()
 }
 
-/// A new entity's insert. The unique index on `email` refuses a second entity with the
-/// same login identifier (the caller maps that to 409).
+/// A new entity's insert. The partial unique index `entities_membership` refuses a
+/// second live membership of one account in one org.
 pub fn insert_entity(db: &D1Database, e: &Entity) -> worker::Result<D1PreparedStatement> {
     db.prepare(
-        "INSERT INTO entities (id, org_id, kind, name, email, email_verified_at, role, status, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        "INSERT INTO entities (id, org_id, kind, name, account_id, role, status, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
     )
     .bind(&[
         e.id.as_str().into(),
         e.org_id.as_str().into(),
         e.kind.as_str().into(),
         e.name.as_str().into(),
-        e.email.as_deref().map_or(JsValue::NULL, JsValue::from_str),
-        opt_secs(e.email_verified_at),
+        e.account_id.as_deref().map_or(JsValue::NULL, JsValue::from_str),
         e.role.as_str().into(),
         e.status.as_str().into(),
         JsValue::from_f64(e.created_at as f64),
     ])
 }
 
+/// An org's active owners other than `except` (a disabled account does not count).
+pub async fn other_active_owners(
+    db: &D1Database,
+    org_id: &str,
+    except: &str,
+) -> worker::Result<u64> {
+    #[derive(Deserialize)]
+    struct Row {
+        n: u64,
+    }
+    Ok(db
+        .prepare(format!(
+            "SELECT COUNT(*) AS n FROM entities o WHERE {OTHER_ACTIVE_OWNER}"
+        ))
+        .bind(&[org_id.into(), except.into()])?
+        .first::<Row>(None)
+        .await?
+        .map_or(0, |r| r.n))
+}
+
+/// `o` is an active owner of org `?1` other than entity `?2`, whose account (if any) is
+/// active: the condition of the last-owner rule, counted above and guarded in writes.
+const OTHER_ACTIVE_OWNER: &str = "o.org_id = ?1 AND o.id != ?2 AND o.role = 'owner' AND o.status = 'active' \
+     AND (o.account_id IS NULL OR EXISTS (SELECT 1 FROM accounts oa WHERE oa.id = o.account_id AND oa.status = 'active'))";
+
 /// Whether a D1 error is a unique-constraint violation (a lost race or a duplicate).
 pub fn is_unique_violation(error: &worker::Error) -> bool {
     error.to_string().contains("UNIQUE constraint failed")
 }
 
-/// Writes `name`, `role` and `status` with compare-and-swap on `version`: `Ok(false)`
-/// when the row changed since it was read, and nothing was written.
-pub async fn update_entity(db: &D1Database, e: &Entity, now: u64) -> Result<bool, ApiError> {
-    let result = db
-        .prepare(
-            "UPDATE entities SET name = ?1, role = ?2, status = ?3, updated_at = ?4, version = version + 1 \
-             WHERE id = ?5 AND org_id = ?6 AND version = ?7",
-        )
-        .bind(&[
-            e.name.as_str().into(),
-            e.role.as_str().into(),
-            e.status.as_str().into(),
-            JsValue::from_f64(now as f64),
-            e.id.as_str().into(),
-            e.org_id.as_str().into(),
-            JsValue::from_f64(e.version as f64),
-        ])?
-        .run()
-        .await?;
-    Ok(changed(&result) == 1)
-}
-
-/// Marks the entity's email verified (once).
-pub fn verify_email(
+/// Writes `name`, `role` and `status` with compare-and-swap on `version`. When
+/// `takes_an_owner` (the change demotes, suspends or removes an active owner), the write
+/// also needs another active owner to exist at that moment, so that two concurrent
+/// demotions cannot both pass. `Ok(false)` when either guard failed, and nothing was
+/// written.
+pub fn update_entity(
     db: &D1Database,
-    entity_id: &str,
-    email: &str,
+    e: &Entity,
+    takes_an_owner: bool,
     now: u64,
 ) -> worker::Result<D1PreparedStatement> {
-    db.prepare(
-        "UPDATE entities SET email_verified_at = ?1, updated_at = ?1, version = version + 1 \
-         WHERE id = ?2 AND email = ?3 AND email_verified_at IS NULL",
-    )
+    db.prepare(format!(
+        "UPDATE entities SET name = ?3, role = ?4, status = ?5, updated_at = ?6, version = version + 1 \
+         WHERE id = ?2 AND org_id = ?1 AND version = ?7 AND (?8 = 0 OR EXISTS (SELECT 1 FROM entities o WHERE {OTHER_ACTIVE_OWNER}))"
+    ))
     .bind(&[
+        e.org_id.as_str().into(),
+        e.id.as_str().into(),
+        e.name.as_str().into(),
+        e.role.as_str().into(),
+        e.status.as_str().into(),
         JsValue::from_f64(now as f64),
-        entity_id.into(),
-        email.into(),
+        JsValue::from_f64(e.version as f64),
+        JsValue::from_f64(if takes_an_owner { 1.0 } else { 0.0 }),
+    ])
+}
+
+/// Revokes every live credential (keys, certificates) and session of a membership: the
+/// rest of a member's removal, in the same batch as the status change.
+pub fn revoke_everything_of(
+    db: &D1Database,
+    entity_id: &str,
+    now: u64,
+) -> worker::Result<Vec<D1PreparedStatement>> {
+    let now = JsValue::from_f64(now as f64);
+    // Guarded on the removal having happened: a refused removal revokes nothing.
+    const REMOVED: &str = "EXISTS (SELECT 1 FROM entities WHERE id = ?2 AND status = 'deleted')";
+    Ok(vec![
+        db.prepare(format!("UPDATE credentials SET revoked_at = ?1, version = version + 1 WHERE entity_id = ?2 AND revoked_at IS NULL AND {REMOVED}"))
+            .bind(&[now.clone(), entity_id.into()])?,
+        db.prepare(format!("UPDATE sessions SET revoked_at = ?1 WHERE entity_id = ?2 AND revoked_at IS NULL AND {REMOVED}"))
+            .bind(&[now, entity_id.into()])?,
     ])
 }
 
@@ -187,51 +225,6 @@ pub async fn revoke_credential(
     Ok(changed(&result) == 1)
 }
 
-/// Replaces an entity's password: the old one is revoked and the new one inserted in
-/// one batch (a transaction; the partial unique index allows one live password).
-pub fn set_password(
-    db: &D1Database,
-    org_id: &str,
-    entity_id: &str,
-    id: &str,
-    phc: &str,
-    now: u64,
-) -> worker::Result<Vec<D1PreparedStatement>> {
-    Ok(vec![
-        db.prepare(
-            "UPDATE credentials SET revoked_at = ?1, version = version + 1 \
-             WHERE entity_id = ?2 AND kind = 'password' AND revoked_at IS NULL",
-        )
-        .bind(&[JsValue::from_f64(now as f64), entity_id.into()])?,
-        db.prepare(
-            "INSERT INTO credentials (id, org_id, entity_id, kind, name, secret_phc, created_at) \
-             VALUES (?1, ?2, ?3, 'password', 'password', ?4, ?5)",
-        )
-        .bind(&[
-            id.into(),
-            org_id.into(),
-            entity_id.into(),
-            phc.into(),
-            JsValue::from_f64(now as f64),
-        ])?,
-    ])
-}
-
-/// Upgrades a password hash found with outdated parameters, only if it is still the
-/// stored one (compare-and-swap on the PHC string).
-pub async fn upgrade_password_hash(
-    db: &D1Database,
-    id: &str,
-    old: &str,
-    new: &str,
-) -> worker::Result<()> {
-    db.prepare("UPDATE credentials SET secret_phc = ?1, version = version + 1 WHERE id = ?2 AND secret_phc = ?3 AND revoked_at IS NULL")
-        .bind(&[new.into(), id.into(), old.into()])?
-        .run()
-        .await
-        .map(|_| ())
-}
-
 /// A new certificate credential.
 pub struct NewCertificate<'a> {
     pub id: &'a str,
@@ -267,27 +260,18 @@ pub async fn insert_certificate(db: &D1Database, c: &NewCertificate<'_>) -> work
     .map(|_| ())
 }
 
-/// What a login needs, read in one query whether or not the password exists, so an
-/// unknown identifier and a known one cost the same storage work.
-#[derive(Clone, Debug, Deserialize)]
-pub struct LoginRecord {
-    pub id: String,
-    pub org_id: String,
-    pub status: String,
-    pub email_verified_at: Option<u64>,
-    pub password_id: Option<String>,
-    pub secret_phc: Option<String>,
-}
-
-pub async fn login_record(db: &D1Database, email: &str) -> worker::Result<Option<LoginRecord>> {
-    db.prepare(
-        "SELECT e.id, e.org_id, e.status, e.email_verified_at, c.id AS password_id, c.secret_phc \
-         FROM entities e LEFT JOIN credentials c ON c.entity_id = e.id AND c.kind = 'password' AND c.revoked_at IS NULL \
-         WHERE e.email = ?1",
-    )
-    .bind(&[email.into()])?
-    .first::<LoginRecord>(None)
-    .await
+/// An org's name, for mail (the id itself when the org is gone).
+pub async fn org_name(db: &D1Database, org_id: &str) -> worker::Result<String> {
+    #[derive(Deserialize)]
+    struct Row {
+        name: String,
+    }
+    Ok(db
+        .prepare("SELECT name FROM orgs WHERE id = ?1")
+        .bind(&[org_id.into()])?
+        .first::<Row>(None)
+        .await?
+        .map_or_else(|| org_id.to_owned(), |r| r.name))
 }
 
 /// A personal org's insert (self-registration).

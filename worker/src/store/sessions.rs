@@ -1,4 +1,4 @@
-//! D1 queries of sessions, session-JWT signing keys and email verifications.
+//! D1 queries of sessions and session-JWT signing keys.
 
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -6,13 +6,16 @@ use worker::{D1Database, D1PreparedStatement};
 
 use crate::store::d1::changed;
 
-/// What authenticating a session JWT needs: the session joined with its entity, read
-/// live on every request so that logout and suspension take effect at once.
+/// What authenticating a session JWT needs: the session joined with its membership and
+/// account, read live on every request so that logout, suspension, removal and an
+/// account-wide disable take effect at once. `entity_status` reports `disabled` for a
+/// disabled account, whatever the membership's own status.
 #[derive(Clone, Debug, Deserialize)]
 pub struct LiveSession {
     pub id: String,
     pub org_id: String,
     pub entity_id: String,
+    pub account_id: String,
     pub role: String,
     pub entity_status: String,
     pub expires_at: u64,
@@ -21,8 +24,9 @@ pub struct LiveSession {
 
 pub async fn live_session(db: &D1Database, id: &str) -> worker::Result<Option<LiveSession>> {
     db.prepare(
-        "SELECT s.id, s.org_id, s.entity_id, e.role, e.status AS entity_status, s.expires_at, s.revoked_at \
-         FROM sessions s JOIN entities e ON e.id = s.entity_id WHERE s.id = ?1",
+        "SELECT s.id, s.org_id, s.entity_id, s.account_id, e.role, \
+         CASE WHEN a.status = 'active' THEN e.status ELSE 'disabled' END AS entity_status, s.expires_at, s.revoked_at \
+         FROM sessions s JOIN entities e ON e.id = s.entity_id JOIN accounts a ON a.id = s.account_id WHERE s.id = ?1",
     )
     .bind(&[id.into()])?
     .first::<LiveSession>(None)
@@ -34,29 +38,28 @@ pub struct NewSession<'a> {
     pub id: &'a str,
     pub org_id: &'a str,
     pub entity_id: &'a str,
-    pub credential_id: &'a str,
+    pub account_id: &'a str,
+    pub password_id: &'a str,
     pub kid: &'a str,
     pub created_at: u64,
     pub expires_at: u64,
 }
 
-pub async fn insert_session(db: &D1Database, s: &NewSession<'_>) -> worker::Result<()> {
+pub fn insert_session(db: &D1Database, s: &NewSession<'_>) -> worker::Result<D1PreparedStatement> {
     db.prepare(
-        "INSERT INTO sessions (id, org_id, entity_id, credential_id, kid, created_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO sessions (id, org_id, entity_id, account_id, password_id, kid, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .bind(&[
         s.id.into(),
         s.org_id.into(),
         s.entity_id.into(),
-        s.credential_id.into(),
+        s.account_id.into(),
+        s.password_id.into(),
         s.kid.into(),
         JsValue::from_f64(s.created_at as f64),
         JsValue::from_f64(s.expires_at as f64),
-    ])?
-    .run()
-    .await
-    .map(|_| ())
+    ])
 }
 
 /// Revokes a session once: `Ok(true)` if this call revoked it.
@@ -125,59 +128,4 @@ pub async fn add_signing_key(
         .bind(&[row.kid.as_str().into(), row.x.as_str().into(), now])?,
     );
     db.batch(batch).await.map(|_| ())
-}
-
-/// A pending email verification.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Verification {
-    pub entity_id: String,
-    pub email: String,
-    pub expires_at: u64,
-    pub used_at: Option<u64>,
-}
-
-/// Statements that retire every unused token of the entity and store a new one: a
-/// resend invalidates the previous link.
-pub fn replace_verification(
-    db: &D1Database,
-    token_hash: &str,
-    entity_id: &str,
-    email: &str,
-    now: u64,
-    expires_at: u64,
-) -> worker::Result<Vec<D1PreparedStatement>> {
-    Ok(vec![
-        db.prepare("UPDATE email_verifications SET used_at = ?1 WHERE entity_id = ?2 AND used_at IS NULL")
-            .bind(&[JsValue::from_f64(now as f64), entity_id.into()])?,
-        db.prepare(
-            "INSERT INTO email_verifications (token_hash, entity_id, email, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(&[
-            token_hash.into(),
-            entity_id.into(),
-            email.into(),
-            JsValue::from_f64(now as f64),
-            JsValue::from_f64(expires_at as f64),
-        ])?,
-    ])
-}
-
-pub async fn verification(
-    db: &D1Database,
-    token_hash: &str,
-) -> worker::Result<Option<Verification>> {
-    db.prepare("SELECT entity_id, email, expires_at, used_at FROM email_verifications WHERE token_hash = ?1")
-        .bind(&[token_hash.into()])?
-        .first::<Verification>(None)
-        .await
-}
-
-/// Uses a token once: the guard in `WHERE` makes two concurrent uses count once.
-pub fn use_verification(
-    db: &D1Database,
-    token_hash: &str,
-    now: u64,
-) -> worker::Result<D1PreparedStatement> {
-    db.prepare("UPDATE email_verifications SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1")
-        .bind(&[JsValue::from_f64(now as f64), token_hash.into()])
 }
