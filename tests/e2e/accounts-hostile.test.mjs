@@ -11,7 +11,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { bootstrap, call, keyward, rawExchange, seedOrg } from "./helpers.mjs";
+import { bootstrap, call, keyward, seedOrg } from "./helpers.mjs";
+import { bearer, changedTables, garbageCredentials, runBarrage, withoutRequestId } from "./barrage.mjs";
 
 const b64 = (value) => Buffer.from(value).toString("base64url");
 const password = () => `kw-${randomBytes(8).toString("hex")}-pass`;
@@ -147,57 +148,6 @@ after(async () => {
   server?.cleanup();
 });
 
-const snapshot = () => ({
-  orgs: server.sql("SELECT * FROM orgs ORDER BY id"),
-  entities: server.sql("SELECT * FROM entities ORDER BY id"),
-  // Every column but last_used_at: a key that authenticates records its use.
-  credentials: server.sql(
-    "SELECT id, org_id, entity_id, kind, name, scheme, key_prefix, lookup_hash, secret_phc, rate_limit_rpm, namespaces, created_at, expires_at, revoked_at, version, cert_fingerprint, cert_subject, cert_not_before, cert_not_after FROM credentials ORDER BY id",
-  ),
-  sessions: server.sql("SELECT * FROM sessions ORDER BY id"),
-  accounts: server.sql("SELECT * FROM accounts ORDER BY id"),
-  passwords: server.sql("SELECT * FROM passwords ORDER BY id"),
-  invitations: server.sql("SELECT * FROM invitations ORDER BY id"),
-  password_resets: server.sql("SELECT * FROM password_resets ORDER BY token_hash"),
-  email_verifications: server.sql("SELECT * FROM email_verifications ORDER BY token_hash"),
-  signing_keys: server.sql("SELECT * FROM signing_keys ORDER BY kid"),
-});
-
-/** The tables whose rows differ between two snapshots, with their row counts. */
-const changed = (a, b) =>
-  Object.keys(a)
-    .filter((table) => JSON.stringify(a[table]) !== JSON.stringify(b[table]))
-    .map((table) => `${table}: ${a[table].length} → ${b[table].length} rows`);
-
-/** A raw HTTP/1.1 exchange, for requests Node's http refuses to send; parsed like `call`. */
-const raw = async (request) => parseResponse(await rawExchange(server.origin, request));
-
-function parseResponse(data) {
-  const split = data.indexOf("\r\n\r\n");
-  const [statusLine, ...lines] = data.slice(0, split).split("\r\n");
-  const headers = new Headers(lines.map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
-  let body = data.slice(split + 4);
-  if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
-    let out = "";
-    for (let at = 0; ; ) {
-      const eol = body.indexOf("\r\n", at);
-      const size = parseInt(body.slice(at, eol), 16);
-      if (!size) break;
-      out += body.slice(eol + 2, eol + 2 + size);
-      at = eol + 4 + size;
-    }
-    body = out;
-  }
-  const text = Buffer.from(body, "latin1").toString("utf8");
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: Number(statusLine.split(" ")[1]), headers, body: json, text };
-}
-
 /**
  * The barrage: `[method, path, opts, expect?]`. `expect` is an exact status, or
  * `{ status, code?, message? }` (`message` a RegExp); without it any 4xx. `opts.raw` as
@@ -250,14 +200,8 @@ function hostileCases() {
       `{"${field}":1e400}`,
     ].map((p) => rawJson(method, path, p, token));
   const oversized = (method, path, token, expect = 413) => rawJson(method, path, big, token, expect);
-  const bearer = (value) => ({ headers: { authorization: value } });
   const garbageTokens = [
-    {},
-    bearer("Bearer "),
-    bearer("Basic dXNlcjpwYXNz"),
-    { token: `atom_${"A".repeat(600)}` },
-    { token: `atom_${randomBytes(32).toString("base64url")}` },
-    { token: `${svc.key.slice(0, -4)}0000` },
+    ...garbageCredentials("atom", svc.key),
     { token: t.toUpperCase() },
     { token: ADMIN },
     { token: fx.inviteToken },
@@ -700,7 +644,6 @@ function rawCases() {
   ];
 }
 
-const keys = (object) => Object.keys(object).sort().join(",");
 const secrets = () => [fx.inviteToken, fx.resetToken, fx.verifyToken, fx.withdrawnToken, fx.lou.secret, fx.ada.secret, server.vars.ADMIN_TOKEN];
 
 /**
@@ -728,79 +671,14 @@ function controlCases() {
   ];
 }
 
-/** Checks one answer; returns what is wrong with it (empty when nothing is). */
-function problems(label, path, r, expect) {
-  const out = [];
-  const want = typeof expect === "number" ? { status: expect } : expect;
-  if (r.status < 400 || r.status >= 500) out.push(`${label} → ${r.status} ${r.text.slice(0, 200)}`);
-  else if (want && r.status !== want.status) out.push(`${label} → ${r.status}, expected ${want.status}: ${r.text.slice(0, 200)}`);
-  const requestId = r.headers.get("x-request-id");
-  if (!/^req_[0-9a-f]{32}$/.test(requestId ?? "")) out.push(`${label} → X-Request-Id ${requestId}`);
-  const v1 = path.startsWith("/v1/");
-  const err = r.body?.error;
-  const shaped =
-    err &&
-    keys(r.body) === (v1 ? "error,success" : "error") &&
-    keys(err) === "code,message,request_id" &&
-    typeof err.code === "string" &&
-    typeof err.message === "string" &&
-    err.request_id === requestId &&
-    (!v1 || r.body.success === false);
-  if (!shaped) out.push(`${label} → ${r.status} not in the ${v1 ? "/v1" : "bare"} family's shape: ${r.text.slice(0, 200)}`);
-  if (want?.code && err?.code !== want.code) out.push(`${label} → code ${JSON.stringify(err?.code)}, expected ${want.code}`);
-  if (want?.message && !want.message.test(err?.message ?? "")) out.push(`${label} → message ${JSON.stringify(err?.message)} does not match ${want.message}`);
-  if ([fx.other.org, fx.other.entity, fx.other.keyId].some((id) => r.text.includes(id))) out.push(`${label} leaked another org's ids`);
-  if (secrets().some((s) => r.text.includes(s))) out.push(`${label} echoed a secret: ${r.text.slice(0, 200)}`);
-  return out;
-}
-
-const send = (method, path, opts) => (typeof opts.raw === "string" && / HTTP\/1\.1\r\n/.test(opts.raw) ? raw(opts.raw) : call(server.origin, method, path, opts));
-const withoutRequestId = (r) => r.text.replaceAll(r.body?.error?.request_id ?? "\u0000", "req_");
-
 test("hostile requests at the member, invitation, org-choice, password and account endpoints: all 4xx in their family's shape, none 5xx, nothing changed", async () => {
-  const before = snapshot();
   const cases = hostileCases();
   assert.ok(cases.length >= 300, `${cases.length} cases`);
-  const failures = [];
-  const unauthorized = new Map(); // family → { body, challenge } of its 401s (the 401 rule)
-  let fivexx = 0;
-  for (const [method, path, opts, expect] of cases) {
-    const payload = typeof opts.raw === "string" ? opts.raw : opts.raw ? opts.raw.toString("latin1") : undefined;
-    const shown = opts.body ?? payload ?? opts.headers?.authorization ?? (opts.token ? `token ${String(opts.token).slice(0, 12)}` : "");
-    const label = `${method} ${path.slice(0, 80)} ${JSON.stringify(shown).slice(0, 80)}`;
-    let r;
-    try {
-      r = await send(method, path, opts);
-    } catch (error) {
-      failures.push(`${label} → ${error.message}`);
-      continue;
-    }
-    if (r.status >= 500) fivexx += 1;
-    if (process.env.KEYWARD_E2E_TRACE) console.log(`# ${r.status} ${r.body?.error?.code} ${label}`);
-    failures.push(...problems(label, path, r, expect));
-    if (r.headers.get("x-request-id") === "req_forged") failures.push(`${label} echoed the client's X-Request-Id`);
-    if (r.status === 401 && path !== "/auth/login") {
-      const family = path.startsWith("/v1/") ? "v1" : "bare";
-      const seen = { body: withoutRequestId(r), challenge: r.headers.get("www-authenticate") };
-      if (!unauthorized.has(family)) unauthorized.set(family, seen);
-      else if (JSON.stringify(unauthorized.get(family)) !== JSON.stringify(seen)) failures.push(`${label} → a different 401: ${JSON.stringify(seen)}`);
-    }
-  }
-  const controls = controlCases();
-  for (const [method, path, opts, status, check] of controls) {
-    const label = `control ${method} ${path.slice(0, 80)}`;
-    const r = await send(method, path, opts);
-    if (r.status !== status) failures.push(`${label} → ${r.status}, expected ${status}: ${r.text.slice(0, 200)}`);
-    if (!/^req_/.test(r.headers.get("x-request-id") ?? "")) failures.push(`${label} → no X-Request-Id`);
-    failures.push(...check(r).map((why) => `${label}: ${why}`));
-  }
-  console.log(`# accounts-hostile: ${cases.length} requests, ${fivexx} 5xx (and ${controls.length} 2xx controls)`);
-  const after = snapshot();
-  failures.push(...changed(before, after).map((table) => `identity table changed: ${table}`));
+  const foreignIds = [fx.other.org, fx.other.entity, fx.other.keyId];
+  const families = ["bare", "v1"]; // both must answer 401s; the bare ones with the challenge
+  const { failures, before, after } = await runBarrage({ server, cases, controls: controlCases(), label: "accounts-hostile", foreignIds, secrets: secrets(), families });
   assert.deepEqual(failures, []);
-  assert.ok(unauthorized.get("bare")?.challenge?.startsWith("Bearer realm="), "401s carry the challenge");
-  assert.ok(unauthorized.get("v1"), "the /v1 family answered 401s");
-  assert.deepEqual(changed(before, after), [], "no identity table changed");
+  assert.deepEqual(changedTables(before, after), [], "no identity table changed");
   assert.deepEqual(after, before, "no identity table changed");
 });
 

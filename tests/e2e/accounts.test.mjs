@@ -4,18 +4,13 @@
 // account-wide disable, and an org admin's power ending at their org.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { call, seedOrg, useKeyward } from "./helpers.mjs";
+import { call, client, seedOrg, useKeyward } from "./helpers.mjs";
 
 const fx = useKeyward({ prefix: "atom" });
 let serial = 0;
 const uniqueEmail = (tag) => `${tag}-${Date.now()}-${serial++}@example.com`;
 
-const as = (token) => ({
-  get: (p) => call(fx.server.origin, "GET", p, { token }),
-  post: (p, body) => call(fx.server.origin, "POST", p, { token, body }),
-  patch: (p, body) => call(fx.server.origin, "PATCH", p, { token, body }),
-  del: (p) => call(fx.server.origin, "DELETE", p, { token }),
-});
+const as = (token) => client(fx.server.origin, token);
 const owner = () => as(fx.owner.plain_key);
 const post = (p, body) => call(fx.server.origin, "POST", p, { body });
 const login = (identifier, secret, org_id) => post("/auth/login", { identifier, secret, ...(org_id ? { org_id } : {}) });

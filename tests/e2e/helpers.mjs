@@ -109,6 +109,16 @@ export function call(origin, method, pathname, { token, body, headers = {}, raw,
   });
 }
 
+/** JSON requests to `origin` with one bearer token: `get`, `post`, `patch`, `del`. */
+export function client(origin, token) {
+  return {
+    get: (p) => call(origin, "GET", p, { token }),
+    post: (p, body) => call(origin, "POST", p, { token, body }),
+    patch: (p, body) => call(origin, "PATCH", p, { token, body }),
+    del: (p) => call(origin, "DELETE", p, { token }),
+  };
+}
+
 /**
  * A raw HTTP/1.1 exchange over loopback, for requests Node's http refuses to send
  * (bare control bytes, folded or duplicate headers). Sends `request` (latin1) and

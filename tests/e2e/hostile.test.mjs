@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { bootstrap, call, keyward, rawExchange, seedOrg } from "./helpers.mjs";
+import { identitySnapshot } from "./barrage.mjs";
 
 let server;
 let owner;
@@ -18,14 +19,6 @@ before(async () => {
 after(async () => {
   await server?.stop();
   server?.cleanup();
-});
-
-const snapshot = () => ({
-  orgs: server.sql("SELECT * FROM orgs ORDER BY id"),
-  entities: server.sql("SELECT * FROM entities ORDER BY id"),
-  credentials: server.sql(
-    "SELECT id, org_id, entity_id, kind, name, scheme, key_prefix, lookup_hash, secret_phc, rate_limit_rpm, namespaces, created_at, expires_at, revoked_at, version FROM credentials ORDER BY id",
-  ),
 });
 
 /** A raw HTTP/1.1 exchange, for requests fetch() refuses to send. */
@@ -137,7 +130,7 @@ function hostileCases() {
 }
 
 test("at least 60 hostile requests: all 4xx in their family's shape, none 5xx, nothing changed", async () => {
-  const before = snapshot();
+  const before = identitySnapshot(server);
   const cases = hostileCases();
   assert.ok(cases.length >= 60, `${cases.length} cases`);
   const failures = [];
@@ -171,6 +164,6 @@ test("at least 60 hostile requests: all 4xx in their family's shape, none 5xx, n
   const hugeHeader = await raw(`GET /v1/whoami HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${"a".repeat(64 * 1024)}\r\nConnection: close\r\n\r\n`);
   assert.match(hugeHeader, /^HTTP\/1\.1 4\d\d/);
 
-  assert.deepEqual(snapshot(), before, "no table changed");
+  assert.deepEqual(identitySnapshot(server), before, "no table changed");
   console.log(`# hostile requests tried: ${cases.length + 2}, 5xx seen: 0`);
 });

@@ -9,7 +9,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { bootstrap, call, keyward, rawExchange, seedOrg } from "./helpers.mjs";
+import { bootstrap, call, keyward, seedOrg } from "./helpers.mjs";
+import { bearer, changedTables, garbageCredentials, identitySnapshot, runBarrage, withoutRequestId } from "./barrage.mjs";
 
 const fixtures = new URL("../../core/tests/fixtures/", import.meta.url);
 const pem = (name) => readFileSync(new URL(name, fixtures), "utf8");
@@ -75,56 +76,6 @@ after(async () => {
   server?.cleanup();
 });
 
-const snapshot = () => ({
-  orgs: server.sql("SELECT * FROM orgs ORDER BY id"),
-  entities: server.sql("SELECT * FROM entities ORDER BY id"),
-  credentials: server.sql(
-    "SELECT id, org_id, entity_id, kind, name, scheme, key_prefix, lookup_hash, secret_phc, rate_limit_rpm, namespaces, created_at, expires_at, revoked_at, version, cert_fingerprint, cert_subject, cert_not_before, cert_not_after FROM credentials ORDER BY id",
-  ),
-  sessions: server.sql("SELECT * FROM sessions ORDER BY id"),
-  signing_keys: server.sql("SELECT * FROM signing_keys ORDER BY kid"),
-  email_verifications: server.sql("SELECT * FROM email_verifications ORDER BY token_hash"),
-  accounts: server.sql("SELECT * FROM accounts ORDER BY id"),
-  passwords: server.sql("SELECT * FROM passwords ORDER BY id"),
-  invitations: server.sql("SELECT * FROM invitations ORDER BY id"),
-  password_resets: server.sql("SELECT * FROM password_resets ORDER BY token_hash"),
-});
-
-/** The tables whose rows differ between two snapshots, with their row counts. */
-const changed = (a, b) =>
-  Object.keys(a)
-    .filter((table) => JSON.stringify(a[table]) !== JSON.stringify(b[table]))
-    .map((table) => `${table}: ${a[table].length} → ${b[table].length} rows`);
-
-/** A raw HTTP/1.1 exchange, for requests Node's http refuses to send; parsed like `call`. */
-const raw = async (request) => parseResponse(await rawExchange(server.origin, request));
-
-function parseResponse(data) {
-  const split = data.indexOf("\r\n\r\n");
-  const [statusLine, ...lines] = data.slice(0, split).split("\r\n");
-  const headers = new Headers(lines.map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
-  let body = data.slice(split + 4);
-  if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
-    let out = "";
-    for (let at = 0; ; ) {
-      const eol = body.indexOf("\r\n", at);
-      const size = parseInt(body.slice(at, eol), 16);
-      if (!size) break;
-      out += body.slice(eol + 2, eol + 2 + size);
-      at = eol + 4 + size;
-    }
-    body = out;
-  }
-  const text = Buffer.from(body, "latin1").toString("utf8");
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: Number(statusLine.split(" ")[1]), headers, body: json, text };
-}
-
 /** Session JWTs forged from Sam's real one. */
 function forgedJwts() {
   const [h, p, s] = fx.jwt.split(".");
@@ -187,15 +138,9 @@ function hostileCases() {
   const signup = (body) => ["POST", "/auth/signup", { body }];
   const resend = (body) => ["POST", "/auth/email/resend", { body }];
   const verify = (query, expect = 400) => ["GET", `/auth/email/verify${query}`, {}, expect];
-  const bearer = (value) => ({ headers: { authorization: value } });
   const forged = Object.values(forgedJwts());
   const garbageTokens = [
-    {},
-    bearer("Bearer "),
-    bearer("Basic dXNlcjpwYXNz"),
-    { token: `atom_${"A".repeat(600)}` },
-    { token: `atom_${randomBytes(32).toString("base64url")}` },
-    { token: `${svc.key.slice(0, -4)}0000` },
+    ...garbageCredentials("atom", svc.key),
     { token: svc.key.replace(/^atom_/, "ptmc_") },
     { token: t.toUpperCase() },
     { token: server.vars.ADMIN_TOKEN },
@@ -483,8 +428,6 @@ function rawCases() {
   ];
 }
 
-const keys = (object) => Object.keys(object).sort().join(",");
-
 /**
  * Deliberate 2xx controls, run with the barrage and inside the snapshot: answers that
  * must not tell anything or change anything. `[method, path, opts, status, check]`.
@@ -502,72 +445,13 @@ function controlCases() {
   ];
 }
 
-/** Checks one answer; returns what is wrong with it (empty when nothing is). */
-function problems(label, path, r, expect) {
-  const out = [];
-  const want = typeof expect === "number" ? { status: expect } : expect;
-  if (r.status < 400 || r.status >= 500) out.push(`${label} → ${r.status} ${r.text.slice(0, 200)}`);
-  else if (want && r.status !== want.status) out.push(`${label} → ${r.status}, expected ${want.status}: ${r.text.slice(0, 200)}`);
-  const requestId = r.headers.get("x-request-id");
-  if (!/^req_/.test(requestId ?? "")) out.push(`${label} → X-Request-Id ${requestId}`);
-  const v1 = path.startsWith("/v1/");
-  const err = r.body?.error;
-  const shaped =
-    err &&
-    keys(r.body) === (v1 ? "error,success" : "error") &&
-    keys(err) === "code,message,request_id" &&
-    typeof err.code === "string" &&
-    typeof err.message === "string" &&
-    err.request_id === requestId &&
-    (!v1 || r.body.success === false);
-  if (!shaped) out.push(`${label} → ${r.status} not in the family's shape: ${r.text.slice(0, 200)}`);
-  if (want?.message && !want.message.test(err?.message ?? "")) out.push(`${label} → message ${JSON.stringify(err?.message)} does not match ${want.message}`);
-  if ([fx.other.org, fx.other.entity, fx.other.keyId].some((id) => r.text.includes(id))) out.push(`${label} leaked another org's ids`);
-  return out;
-}
-
-const send = (method, path, opts) => (typeof opts.raw === "string" && / HTTP\/1\.1\r\n/.test(opts.raw) ? raw(opts.raw) : call(server.origin, method, path, opts));
-const withoutRequestId = (r) => r.text.replaceAll(r.body?.error?.request_id ?? "\u0000", "req_");
-
 test("at least 70 hostile requests at the identity endpoints: all 4xx in the bare shape, none 5xx, nothing changed", async () => {
-  const before = snapshot();
   const cases = hostileCases();
   assert.ok(cases.length >= 70, `${cases.length} cases`);
-  const failures = [];
-  const unauthorized = new Map(); // family → { body, challenge } of its 401s (the 401 rule)
-  let fivexx = 0;
-  for (const [method, path, opts, expect] of cases) {
-    const label = `${method} ${path.slice(0, 70)} ${JSON.stringify(opts.body ?? opts.headers?.authorization ?? "").slice(0, 60)}`;
-    let r;
-    try {
-      r = await send(method, path, opts);
-    } catch (error) {
-      failures.push(`${label} → ${error.message}`);
-      continue;
-    }
-    if (r.status >= 500) fivexx += 1;
-    if (process.env.KEYWARD_E2E_TRACE) console.log(`# ${r.status} ${r.body?.error?.code} ${label}`);
-    failures.push(...problems(label, path, r, expect));
-    if (r.headers.get("x-request-id") === "req_forged") failures.push(`${label} echoed the client's X-Request-Id`);
-    if (r.status === 401 && path !== "/auth/login") {
-      const family = path.startsWith("/v1/") ? "v1" : "bare";
-      const seen = { body: withoutRequestId(r), challenge: r.headers.get("www-authenticate") };
-      if (!unauthorized.has(family)) unauthorized.set(family, seen);
-      else if (JSON.stringify(unauthorized.get(family)) !== JSON.stringify(seen)) failures.push(`${label} → a different 401: ${JSON.stringify(seen)}`);
-    }
-  }
-  const controls = controlCases();
-  for (const [method, path, opts, status, check] of controls) {
-    const label = `control ${method} ${path.slice(0, 70)}`;
-    const r = await send(method, path, opts);
-    if (r.status !== status) failures.push(`${label} → ${r.status}, expected ${status}: ${r.text.slice(0, 200)}`);
-    if (!/^req_/.test(r.headers.get("x-request-id") ?? "")) failures.push(`${label} → no X-Request-Id`);
-    failures.push(...check(r).map((why) => `${label}: ${why}`));
-  }
+  const foreignIds = [fx.other.org, fx.other.entity, fx.other.keyId];
+  const { failures, before, after } = await runBarrage({ server, cases, controls: controlCases(), label: "identity hostile", foreignIds });
   assert.deepEqual(failures, []);
-  assert.ok(unauthorized.get("bare")?.challenge?.startsWith("Bearer realm="), "401s carry the challenge");
-  assert.deepEqual(snapshot(), before, "no identity table changed");
-  console.log(`# identity hostile: ${cases.length} requests, ${fivexx} 5xx (and ${controls.length} 2xx controls)`);
+  assert.deepEqual(after, before, "no identity table changed");
 });
 
 test("every failed login answers byte-identical bodies, request id aside", async () => {
@@ -604,12 +488,12 @@ test("a signup after the address's verification emails are spent is accepted who
   // (account, password, org, membership, token) while the link waits for a later resend.
   const email = `victim-${randomBytes(4).toString("hex")}@acme.example`;
   for (let i = 0; i < 3; i += 1) await ok(202, "POST", "/auth/email/resend", { body: { email } });
-  const before = snapshot();
+  const before = identitySnapshot(server);
   const r = await call(server.origin, "POST", "/auth/signup", { body: { name: "Victim", email, password: password() } });
   assert.equal(r.status, 202, r.text);
   const grew = (table) => `${table}: ${before[table].length} → ${before[table].length + 1} rows`;
   assert.deepEqual(
-    changed(before, snapshot()).sort(),
+    changedTables(before, identitySnapshot(server)).sort(),
     ["accounts", "email_verifications", "entities", "orgs", "passwords"].map(grew),
   );
   await new Promise((resolve) => setTimeout(resolve, 500)); // mail goes out after the answer

@@ -8,19 +8,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import argon2 from "@node-rs/argon2";
-import { call, keyward, seedOrg, useKeyward } from "./helpers.mjs";
+import { call, client, keyward, seedOrg, useKeyward } from "./helpers.mjs";
 
 const fx = useKeyward({ prefix: "atom" });
 const here = path.dirname(fileURLToPath(import.meta.url));
 const certPem = readFileSync(path.join(here, "../../core/tests/fixtures/p256-service.pem"), "utf8");
 const certFingerprint = new X509Certificate(certPem).fingerprint256.replaceAll(":", "").toLowerCase();
 
-const as = (token) => ({
-  get: (p) => call(fx.server.origin, "GET", p, { token }),
-  post: (p, body) => call(fx.server.origin, "POST", p, { token, body }),
-  patch: (p, body) => call(fx.server.origin, "PATCH", p, { token, body }),
-  del: (p) => call(fx.server.origin, "DELETE", p, { token }),
-});
+const as = (token) => client(fx.server.origin, token);
 const owner = () => as(fx.owner.plain_key);
 let serial = 0;
 const uniqueEmail = (tag) => `${tag}-${Date.now()}-${serial++}@example.com`;

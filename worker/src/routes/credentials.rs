@@ -12,8 +12,6 @@
 
 use keyward_core::api_key::{CredentialId, KeyScheme};
 use keyward_core::certificate;
-use keyward_core::password::{self, Argon2Profile};
-use keyward_core::password_policy;
 use keyward_core::rules;
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
@@ -28,6 +26,7 @@ use crate::objects::key_gate;
 use crate::routes::Cx;
 use crate::routes::entities::target;
 use crate::routes::keys::{self, KeySpec, valid_expiry};
+use crate::routes::secrets::{self, NewPassword};
 use crate::store::accounts::{self, PasswordMeta};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::KeyLocator;
@@ -64,14 +63,7 @@ pub async fn set_password(
     let db = cx.env.d1("DB")?;
     let account_id = password_holder(&db, p, &entity).await?;
     let body: PasswordBody = http::json_body(req).await?;
-    let prepared = password_policy::prepare(&body.password).map_err(ApiError::refused_input)?;
-    let phc = password::hash(
-        prepared.expose().as_bytes(),
-        Argon2Profile::PASSWORD,
-        &mut rng(),
-    )
-    .map_err(|_| ApiError::internal())?;
-    let id = CredentialId::generate(&mut rng()).to_hex();
+    let NewPassword { id, phc } = secrets::hash_password(&secrets::acceptable(&body.password)?)?;
     let now = now_secs();
     db.batch(accounts::set_password(&db, &account_id, &id, &phc, now)?)
         .await?;

@@ -67,20 +67,15 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
         ));
     }
     let now = now_secs();
-    let entity = Entity {
-        id: ids::entity_id(),
-        org_id: p.org_id.clone(),
-        kind: kind.to_owned(),
-        name: rules::name(&body.name)?,
-        account_id: email.as_ref().map(|_| ids::account_id()),
-        email,
-        email_verified_at: None,
-        role: role.to_owned(),
-        status: "active".into(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
+    let account = email.map(|email| (ids::account_id(), email));
+    let entity = Entity::new(
+        &p.org_id,
+        kind,
+        rules::name(&body.name)?,
+        account,
+        role,
+        now,
+    );
     let db = cx.env.d1("DB")?;
     let mut batch = Vec::new();
     if let (Some(account_id), Some(email)) = (&entity.account_id, &entity.email) {

@@ -16,10 +16,7 @@
 //! org without an active owner (409).
 
 use keyward_core::email::normalize_email;
-use keyward_core::email_token::{EmailToken, TokenPurpose};
-use keyward_core::encoding::hex_encode;
-use keyward_core::password::{self, Argon2Profile};
-use keyward_core::password_policy;
+use keyward_core::email_token::TokenPurpose;
 use keyward_core::rules::{self, ROLES};
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
@@ -29,11 +26,11 @@ use worker::Request;
 use crate::Outcome;
 use crate::auth::Principal;
 use crate::http::{self, ApiError};
-use crate::ids::{self, now_secs, rng};
+use crate::ids::{self, now_secs};
 use crate::mail::{self, Message};
 use crate::objects::throttle::{self, Purpose};
 use crate::routes::entities::{authorize_change, commit_change, target};
-use crate::routes::{Cx, next_page, page};
+use crate::routes::{Cx, next_page, page, secrets};
 use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::identity::{self, Entity, Listing};
@@ -72,20 +69,8 @@ pub async fn add(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
     let now = now_secs();
     match accounts::by_email(&db, &email).await? {
         Some(account) => {
-            let entity = Entity {
-                id: ids::entity_id(),
-                org_id: p.org_id.clone(),
-                kind: "human".into(),
-                name,
-                account_id: Some(account.id.clone()),
-                email: Some(email.clone()),
-                email_verified_at: None,
-                role: role.to_owned(),
-                status: "active".into(),
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
+            let membership = Some((account.id.clone(), email.clone()));
+            let entity = Entity::new(&p.org_id, "human", name, membership, role, now);
             match identity::insert_entity(&db, &entity)?.run().await {
                 Ok(_) => {
                     mail::send(
@@ -112,9 +97,7 @@ pub async fn add(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
             }
         }
         None => {
-            let token =
-                EmailToken::generate(TokenPurpose::Invitation, &cx.config.prefix, &mut rng());
-            let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
+            let (token, token_hash) = secrets::mint(cx, TokenPurpose::Invitation);
             let id = ids::invitation_id();
             let expires_at = now + TokenPurpose::Invitation.lifetime_secs();
             db.batch(invitations::replace(
@@ -257,9 +240,8 @@ pub async fn accept(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             "this invitation is invalid, used, withdrawn or expired; ask for a new one",
         )
     };
-    let token = EmailToken::parse(TokenPurpose::Invitation, &cx.config.prefix, &body.token)
-        .map_err(|_| invalid())?;
-    let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
+    let token_hash =
+        secrets::presented(cx, TokenPurpose::Invitation, &body.token).ok_or_else(invalid)?;
     let db = cx.env.d1("DB")?;
     let now = now_secs();
     let invitation = invitations::by_token(&db, &token_hash)
@@ -280,15 +262,8 @@ pub async fn accept(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             ));
         }
         (None, Some(password)) => {
-            let prepared = password_policy::prepare(password).map_err(ApiError::refused_input)?;
-            let phc = password::hash(
-                prepared.expose().as_bytes(),
-                Argon2Profile::PASSWORD,
-                &mut rng(),
-            )
-            .map_err(|_| ApiError::internal())?;
-            let password_id = keyward_core::api_key::CredentialId::generate(&mut rng()).to_hex();
-            (ids::account_id(), password_id, phc)
+            let new = secrets::hash_password(&secrets::acceptable(password)?)?;
+            (ids::account_id(), new.id, new.phc)
         }
     };
     let acceptor = if existing.is_some() {

@@ -9,6 +9,7 @@ mod keys;
 mod login;
 mod members;
 mod password;
+mod secrets;
 mod signup;
 mod wellknown;
 mod whoami;

@@ -10,9 +10,8 @@
 //! reset requests against a per-address limit, like verification emails.
 
 use keyward_core::email::normalize_email;
-use keyward_core::email_token::{EmailToken, TokenPurpose};
-use keyward_core::encoding::hex_encode;
-use keyward_core::password::{self, Argon2Profile};
+use keyward_core::email_token::TokenPurpose;
+use keyward_core::password;
 use keyward_core::password_policy;
 use serde::Deserialize;
 use serde_json::json;
@@ -21,12 +20,12 @@ use worker::Request;
 use crate::Outcome;
 use crate::auth;
 use crate::http::{self, ApiError};
-use crate::ids::{now_secs, rng};
+use crate::ids::now_secs;
 use crate::mail::{self, Message};
 use crate::objects::throttle::{self, Purpose};
 use crate::routes::Cx;
 use crate::routes::login::session_required;
-use crate::routes::signup::mail_token;
+use crate::routes::secrets::{self, NewPassword};
 use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::tokens::{self, TokenTable};
@@ -59,7 +58,7 @@ pub async fn change(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     if body.current.chars().count() > password_policy::MAX_CHARS {
         return Err(wrong_current());
     }
-    let prepared = password_policy::prepare(&body.password).map_err(ApiError::refused_input)?;
+    let prepared = secrets::acceptable(&body.password)?;
     let db = cx.env.d1("DB")?;
     let account = accounts::by_id(&db, &account_id)
         .await?
@@ -80,13 +79,7 @@ pub async fn change(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         );
         return Err(wrong_current());
     }
-    let id = keyward_core::api_key::CredentialId::generate(&mut rng()).to_hex();
-    let phc = password::hash(
-        prepared.expose().as_bytes(),
-        Argon2Profile::PASSWORD,
-        &mut rng(),
-    )
-    .map_err(|_| ApiError::internal())?;
+    let NewPassword { id, phc } = secrets::hash_password(&prepared)?;
     let now = now_secs();
     let mut batch = accounts::set_password(&db, &account_id, &id, &phc, now)?;
     batch.push(accounts::end_sessions(
@@ -125,7 +118,7 @@ pub async fn reset(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         .await?
         .filter(|a| a.status == "active")
     {
-        let (token, statements) = mail_token(
+        let (token, statements) = secrets::account_token(
             cx,
             &db,
             TokenTable::PasswordReset,
@@ -171,10 +164,9 @@ pub async fn confirm(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             "this reset link is invalid, used or expired; ask for a new one",
         )
     };
-    let token = EmailToken::parse(TokenPurpose::PasswordReset, &cx.config.prefix, &body.token)
-        .map_err(|_| invalid())?;
-    let prepared = password_policy::prepare(&body.password).map_err(ApiError::refused_input)?;
-    let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
+    let token_hash =
+        secrets::presented(cx, TokenPurpose::PasswordReset, &body.token).ok_or_else(invalid)?;
+    let prepared = secrets::acceptable(&body.password)?;
     let db = cx.env.d1("DB")?;
     let now = now_secs();
     let pending = tokens::find(&db, TokenTable::PasswordReset, &token_hash)
@@ -182,13 +174,7 @@ pub async fn confirm(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         .filter(|t| t.used_at.is_none() && t.expires_at > now)
         .ok_or_else(invalid)?;
     throttle::attempt(cx, Purpose::Login, &pending.email).await?;
-    let phc = password::hash(
-        prepared.expose().as_bytes(),
-        Argon2Profile::PASSWORD,
-        &mut rng(),
-    )
-    .map_err(|_| ApiError::internal())?;
-    let id = keyward_core::api_key::CredentialId::generate(&mut rng()).to_hex();
+    let NewPassword { id, phc } = secrets::hash_password(&prepared)?;
     let results = db
         .batch(accounts::reset_password(
             &db,

@@ -9,12 +9,8 @@
 //! account; resend answers the same 202 for every address, and a resend retires every
 //! earlier link. Signups and verification emails are limited per address.
 
-use keyward_core::api_key::CredentialId;
 use keyward_core::email::normalize_email;
 use keyward_core::email_token::{EmailToken, TokenPurpose};
-use keyward_core::encoding::hex_encode;
-use keyward_core::password::{self, Argon2Profile};
-use keyward_core::password_policy;
 use keyward_core::rules;
 use serde::Deserialize;
 use serde_json::json;
@@ -22,10 +18,10 @@ use worker::{D1Database, D1PreparedStatement, Request};
 
 use crate::Outcome;
 use crate::http::{self, ApiError};
-use crate::ids::{self, now_secs, rng};
+use crate::ids::{self, now_secs};
 use crate::mail::{self, Message};
 use crate::objects::throttle::{self, Purpose};
-use crate::routes::{Cx, query};
+use crate::routes::{Cx, query, secrets};
 use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::identity::{self, Entity};
@@ -68,32 +64,19 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let name = rules::name(&body.name)?;
     let email =
         normalize_email(&body.email).map_err(|e| ApiError::invalid(format!("email: {e}")))?;
-    let prepared = password_policy::prepare(&body.password).map_err(ApiError::refused_input)?;
+    let prepared = secrets::acceptable(&body.password)?;
     throttle::attempt(cx, Purpose::Signup, &email).await?;
-    let mut rng = rng();
-    let phc = password::hash(
-        prepared.expose().as_bytes(),
-        Argon2Profile::PASSWORD,
-        &mut rng,
-    )
-    .map_err(|_| ApiError::internal())?;
+    let password = secrets::hash_password(&prepared)?;
     let now = now_secs();
     let account_id = ids::account_id();
-    let entity = Entity {
-        id: ids::entity_id(),
-        org_id: ids::org_id(),
-        kind: "human".into(),
+    let entity = Entity::new(
+        &ids::org_id(),
+        "human",
         name,
-        account_id: Some(account_id.clone()),
-        email: Some(email.clone()),
-        email_verified_at: None,
-        role: "owner".into(),
-        status: "active".into(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
-    let password_id = CredentialId::generate(&mut rng).to_hex();
+        Some((account_id.clone(), email.clone())),
+        "owner",
+        now,
+    );
     let db = cx.env.d1("DB")?;
     let mut batch = vec![
         accounts::insert(&db, &account_id, &email, None, now)?,
@@ -104,8 +87,8 @@ pub async fn signup(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     batch.extend(accounts::set_password(
         &db,
         &account_id,
-        &password_id,
-        &phc,
+        &password.id,
+        &password.phc,
         now,
     )?);
     let (token, statements) = new_link(cx, &db, &account_id, &email, now)?;
@@ -156,9 +139,8 @@ pub async fn verify(req: &Request, cx: &Cx<'_>) -> Outcome {
         )
     };
     let text = query(req, "token").ok_or_else(|| ApiError::invalid("token is required"))?;
-    let token = EmailToken::parse(TokenPurpose::Verification, &cx.config.prefix, &text)
-        .map_err(|_| invalid())?;
-    let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
+    let token_hash =
+        secrets::presented(cx, TokenPurpose::Verification, &text).ok_or_else(invalid)?;
     let db = cx.env.d1("DB")?;
     let now = now_secs();
     let pending = tokens::find(&db, TokenTable::Verification, &token_hash)
@@ -224,35 +206,7 @@ fn new_link(
     email: &str,
     now: u64,
 ) -> worker::Result<(EmailToken, Vec<D1PreparedStatement>)> {
-    mail_token(cx, db, TokenTable::Verification, account_id, email, now)
-}
-
-/// A fresh token of `table`'s purpose for the account's `email`, and the statements that
-/// store its keyed hash and retire every earlier one.
-pub fn mail_token(
-    cx: &Cx<'_>,
-    db: &D1Database,
-    table: TokenTable,
-    account_id: &str,
-    email: &str,
-    now: u64,
-) -> worker::Result<(EmailToken, Vec<D1PreparedStatement>)> {
-    let purpose = match table {
-        TokenTable::Verification => TokenPurpose::Verification,
-        TokenTable::PasswordReset => TokenPurpose::PasswordReset,
-    };
-    let token = EmailToken::generate(purpose, &cx.config.prefix, &mut rng());
-    let token_hash = hex_encode(&token.keyed_hash(cx.config.hash_secret.expose()));
-    let statements = tokens::replace(
-        db,
-        table,
-        &token_hash,
-        account_id,
-        email,
-        now,
-        now + purpose.lifetime_secs(),
-    )?;
-    Ok((token, statements))
+    secrets::account_token(cx, db, TokenTable::Verification, account_id, email, now)
 }
 
 fn link_message(cx: &Cx<'_>, req: &Request, email: &str, token: &EmailToken) -> Message {

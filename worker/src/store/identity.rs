@@ -26,6 +26,35 @@ pub struct Entity {
     pub version: u64,
 }
 
+impl Entity {
+    /// A new active entity of `org_id`, as inserted: a person's membership when
+    /// `account` names their account and address.
+    pub fn new(
+        org_id: &str,
+        kind: &str,
+        name: String,
+        account: Option<(String, String)>,
+        role: &str,
+        now: u64,
+    ) -> Self {
+        let (account_id, email) = account.unzip();
+        Self {
+            id: crate::ids::entity_id(),
+            org_id: org_id.to_owned(),
+            kind: kind.to_owned(),
+            name,
+            account_id,
+            email,
+            email_verified_at: None,
+            role: role.to_owned(),
+            status: "active".into(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
 const ENTITY_SELECT: &str = "SELECT e.id, e.org_id, e.kind, e.name, e.account_id, a.email, a.email_verified_at, \
      e.role, e.status, e.created_at, e.updated_at, e.version FROM entities e LEFT JOIN accounts a ON a.id = e.account_id ";
 
