@@ -34,8 +34,9 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
     || fail "cargo install wasm-bindgen-cli"
 fi
 
-# 3. worker-build, which packages the Worker for wrangler (about 4 minutes).
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "0.8.7" ]; then
+# 3. worker-build, which packages the Worker for wrangler (about 4 minutes). It prints
+# its version as a bare number ("0.8.7"), so take the last word.
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "0.8.7" ]; then
   step "cargo install worker-build 0.8.7 (about 4 minutes)"
   CARGO_TARGET_DIR="$CARGO_TARGET_DIR_INSTALL" \
     cargo install --locked worker-build --version 0.8.7 --force \
