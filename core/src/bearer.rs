@@ -4,23 +4,20 @@
 //! | shape | routed to |
 //! |---|---|
 //! | `eyJ…` with three dot-separated base64url segments | [`Bearer::Jwt`] (a session JWT) |
-//! | `{p}_oat_` + base64url(32 bytes) | [`Bearer::AccessToken`] |
-//! | `{p}_ort_` + base64url(32 bytes) | [`Bearer::RefreshToken`] |
+//! | `{p}_oat_` + base64url(grant id ‖ secret) | [`Bearer::AccessToken`] |
+//! | `{p}_ort_` + base64url(grant id ‖ secret) | [`Bearer::RefreshToken`] |
 //! | `{p}_` + base64url(32 bytes) | [`Bearer::LookupKey`] |
 //! | `{p}_{32 hex}_{64 hex}` | [`Bearer::IdSecretKey`] |
 //!
 //! Anything else is refused with a precise [`BearerError`]. The precise reason is for the
 //! audit log only: the HTTP answer to every one of them is the same 401.
 
-use alloc::format;
 use alloc::string::{String, ToString};
 use core::fmt;
 
-use crate::api_key::{IdSecretKey, KeyError, KeyPrefix, LookupKey, key_prefix};
-use crate::digest::{Digest32, keyed_token_hash};
-use crate::encoding::{b64url_decode_exact, b64url_encode};
+use crate::api_key::{IdSecretKey, KeyError, KeyPrefix, LookupKey};
 use crate::error::ErrorCode;
-use crate::secret::{SecretString, random_bytes};
+pub use crate::oauth::token::{OAuthToken, OAuthTokenKind};
 
 /// Tokens longer than this are refused before any other work (SPEC §8: 512). Keys are
 /// 48 to 120 characters; a session JWT is about 440 with a 22-character issuer and 500
@@ -45,7 +42,8 @@ pub enum BearerError {
     UnknownShape,
     /// Starts like a JWT but is not three base64url segments.
     MalformedJwt,
-    /// An OAuth token (`{p}_oat_`, `{p}_ort_`) whose body is not base64url(32 bytes).
+    /// An OAuth token (`{p}_oat_`, `{p}_ort_`) whose body is not base64url(grant id ‖
+    /// secret).
     MalformedOAuthToken,
     /// This deployment's prefix, but not the shape of either key scheme.
     MalformedKey,
@@ -109,72 +107,6 @@ fn check_b64token(token: &str) -> Result<(), BearerError> {
     }
 }
 
-/// Which kind of opaque OAuth token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OAuthTokenKind {
-    /// `{p}_oat_…`: one hour, presented to `/v1/*`.
-    Access,
-    /// `{p}_ort_…`: 90 days, single use, presented only to `/oauth/token`.
-    Refresh,
-}
-
-impl OAuthTokenKind {
-    const fn sub_prefix(self) -> &'static str {
-        match self {
-            Self::Access => "oat_",
-            Self::Refresh => "ort_",
-        }
-    }
-}
-
-/// An opaque OAuth token: `{p}_oat_` or `{p}_ort_` + base64url(32 bytes).
-#[derive(Debug, PartialEq, Eq)]
-pub struct OAuthToken {
-    kind: OAuthTokenKind,
-    token: SecretString,
-}
-
-impl OAuthToken {
-    /// Mints a fresh token of `kind`.
-    pub fn generate(
-        kind: OAuthTokenKind,
-        prefix: &KeyPrefix,
-        rng: &mut impl rand_core::CryptoRng,
-    ) -> Self {
-        let bytes = random_bytes::<32>(rng);
-        let body = zeroize::Zeroizing::new(b64url_encode(bytes.as_ref()));
-        let token = format!("{}_{}{}", prefix.as_str(), kind.sub_prefix(), *body);
-        Self {
-            kind,
-            token: SecretString::new(token),
-        }
-    }
-
-    /// Access or refresh.
-    #[must_use]
-    pub fn kind(&self) -> OAuthTokenKind {
-        self.kind
-    }
-
-    /// The full token: returned once, at issue.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        self.token.expose()
-    }
-
-    /// The stored, indexed value: HMAC-SHA256 under the server's hash secret.
-    #[must_use]
-    pub fn keyed_hash(&self, hash_secret: &[u8]) -> Digest32 {
-        keyed_token_hash(hash_secret, self.token.expose())
-    }
-
-    /// The first 12 characters: safe to log and show.
-    #[must_use]
-    pub fn key_prefix(&self) -> &str {
-        key_prefix(self.token.expose())
-    }
-}
-
 /// A presented credential, classified by shape and parsed strictly. Nothing here has
 /// been checked against storage yet.
 #[derive(Debug, PartialEq, Eq)]
@@ -202,11 +134,8 @@ impl Bearer {
         let body = prefix.strip(token).ok_or(BearerError::UnknownShape)?;
         for kind in [OAuthTokenKind::Access, OAuthTokenKind::Refresh] {
             if let Some(rest) = body.strip_prefix(kind.sub_prefix()) {
-                b64url_decode_exact::<32>(rest).ok_or(BearerError::MalformedOAuthToken)?;
-                let token = OAuthToken {
-                    kind,
-                    token: SecretString::new(token.to_string()),
-                };
+                let token = OAuthToken::parse_body(kind, token, rest)
+                    .map_err(|_| BearerError::MalformedOAuthToken)?;
                 return Ok(match kind {
                     OAuthTokenKind::Access => Self::AccessToken(token),
                     OAuthTokenKind::Refresh => Self::RefreshToken(token),
@@ -252,6 +181,7 @@ fn route_jwt(token: &str) -> Result<Bearer, BearerError> {
 mod tests {
     use super::*;
     use crate::testing::SeededRng;
+    use alloc::format;
 
     fn p() -> KeyPrefix {
         KeyPrefix::new("prim").expect("valid")
@@ -290,8 +220,9 @@ mod tests {
         let mut rng = SeededRng::new(9);
         let lookup = LookupKey::generate(&p(), &mut rng);
         let id_secret = IdSecretKey::generate(&p(), &mut rng);
-        let access = OAuthToken::generate(OAuthTokenKind::Access, &p(), &mut rng);
-        let refresh = OAuthToken::generate(OAuthTokenKind::Refresh, &p(), &mut rng);
+        let grant = crate::oauth::token::GrantId::generate(&mut rng);
+        let access = OAuthToken::generate(OAuthTokenKind::Access, grant, &p(), &mut rng);
+        let refresh = OAuthToken::generate(OAuthTokenKind::Refresh, grant, &p(), &mut rng);
         let route = |t: &str| Bearer::route(t, &p()).map(|b| b.kind());
         assert_eq!(route(lookup.expose()), Ok("lookup_key"));
         assert_eq!(route(id_secret.expose()), Ok("id_secret_key"));

@@ -47,6 +47,7 @@
 //! | [`webhook`] | Standard Webhooks signatures |
 //! | [`email`] | normalisation of email identifiers |
 //! | [`email_token`] | tokens sent by mail: verification (`{p}v_…`), invitation (`{p}i_…`), password reset (`{p}r_…`) |
+//! | [`oauth`] | the OAuth 2.0 authorization server: token shapes, redirect rules, registration, the grant state machine |
 //! | [`membership`] | people in several orgs: which org a login opens, the last-owner rule, where an admin's power over a person ends |
 //! | [`certificate`] | mTLS client certificates: one-PEM X.509 v3 parsing, SHA-256 fingerprints |
 //! | [`time`] | [`time::UnixTime`], seconds since the epoch, passed in by the caller |
@@ -66,6 +67,7 @@ pub mod encoding;
 pub mod error;
 pub mod jwt;
 pub mod membership;
+pub mod oauth;
 pub mod password;
 pub mod password_policy;
 pub mod pkce;

@@ -5,6 +5,7 @@
 
 use keyward_core::api_key::{IdSecretKey, KeyPrefix, LookupKey};
 use keyward_core::bearer::{Bearer, OAuthToken, OAuthTokenKind};
+use keyward_core::oauth::token::GrantId;
 use keyward_core::encoding::{b64url_decode, b64url_encode};
 use keyward_core::testing::SeededRng;
 use proptest::prelude::*;
@@ -29,9 +30,10 @@ proptest! {
         prop_assert_eq!(reparsed.as_ref(), Ok(&id_secret));
         prop_assert_eq!(Bearer::route(id_secret.expose(), &prefix), Ok(Bearer::IdSecretKey(id_secret)));
 
-        let access = OAuthToken::generate(OAuthTokenKind::Access, &prefix, &mut rng);
+        let grant = GrantId::generate(&mut rng);
+        let access = OAuthToken::generate(OAuthTokenKind::Access, grant, &prefix, &mut rng);
         prop_assert_eq!(Bearer::route(access.expose(), &prefix).map(|b| b.kind()), Ok("access_token"));
-        let refresh = OAuthToken::generate(OAuthTokenKind::Refresh, &prefix, &mut rng);
+        let refresh = OAuthToken::generate(OAuthTokenKind::Refresh, grant, &prefix, &mut rng);
         prop_assert_eq!(Bearer::route(refresh.expose(), &prefix).map(|b| b.kind()), Ok("refresh_token"));
     }
 
