@@ -5,8 +5,8 @@
 
 use keyward_core::api_key::{IdSecretKey, KeyPrefix, LookupKey};
 use keyward_core::bearer::{Bearer, OAuthToken, OAuthTokenKind};
-use keyward_core::oauth::token::GrantId;
 use keyward_core::encoding::{b64url_decode, b64url_encode};
+use keyward_core::oauth::token::GrantId;
 use keyward_core::testing::SeededRng;
 use proptest::prelude::*;
 

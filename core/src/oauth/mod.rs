@@ -5,4 +5,6 @@
 //! | module | what |
 //! |---|---|
 //! | [`token`] | token and code shapes: `{p}_oat_`, `{p}_ort_`, codes; each carries its grant id |
+//! | [`redirect`] | which redirect URIs may be registered, and matching a presented one |
+pub mod redirect;
 pub mod token;

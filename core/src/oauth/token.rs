@@ -204,9 +204,8 @@ fn body(grant: GrantId, rng: &mut impl rand_core::CryptoRng) -> zeroize::Zeroizi
 }
 
 fn grant_of(body: &str) -> Result<GrantId, MalformedOAuthToken> {
-    let bytes = zeroize::Zeroizing::new(
-        b64url_decode_exact::<BODY_LEN>(body).ok_or(MalformedOAuthToken)?,
-    );
+    let bytes =
+        zeroize::Zeroizing::new(b64url_decode_exact::<BODY_LEN>(body).ok_or(MalformedOAuthToken)?);
     let mut id = [0u8; ID_LEN];
     id.copy_from_slice(&bytes[..ID_LEN]);
     Ok(GrantId(id))
@@ -257,7 +256,11 @@ mod tests {
             "",
             "not a code",
         ] {
-            assert_eq!(AuthorizationCode::parse(bad), Err(MalformedOAuthToken), "{bad}");
+            assert_eq!(
+                AuthorizationCode::parse(bad),
+                Err(MalformedOAuthToken),
+                "{bad}"
+            );
         }
     }
 
