@@ -6,5 +6,11 @@
 //! |---|---|
 //! | [`token`] | token and code shapes: `{p}_oat_`, `{p}_ort_`, codes; each carries its grant id |
 //! | [`redirect`] | which redirect URIs may be registered, and matching a presented one |
+//! | [`registration`] | RFC 7591 client metadata of public clients |
+//! | [`scope`] | scope sets: parsing, defaults, narrowing |
+//! | [`error`] | RFC 6749 §5.2 (and related) error codes |
+pub mod error;
 pub mod redirect;
+pub mod registration;
+pub mod scope;
 pub mod token;
