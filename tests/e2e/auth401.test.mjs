@@ -84,3 +84,17 @@ test("public routes need no credential and unknown routes are 404 in the right f
   assert.equal(bare.body.error.code, "not_found");
   assert.equal(bare.body.success, undefined);
 });
+
+test("the challenge's resource_metadata URL serves the RFC 9728 document, with the offered scopes", async () => {
+  const r = await call(fx.server.origin, "GET", "/v1/whoami");
+  const url = r.headers.get("www-authenticate").match(/resource_metadata="([^"]+)"/)[1];
+  const doc = await call(fx.server.origin, "GET", new URL(url).pathname);
+  assert.equal(doc.status, 200);
+  assert.deepEqual(doc.body, {
+    resource: fx.server.origin,
+    authorization_servers: [fx.server.origin],
+    bearer_methods_supported: ["header"],
+    scopes_supported: ["keyward:api"],
+    resource_name: "Keyward API",
+  });
+});

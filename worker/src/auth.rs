@@ -17,12 +17,12 @@ use keyward_core::password::{self, Argon2Profile};
 use keyward_core::time::UnixTime;
 use worker::{Method, Request, RequestInit};
 
+use crate::context::Cx;
 use crate::http::ApiError;
 use crate::ids::now_secs;
-use crate::lease;
+use crate::lease::{self, RateInfo};
 use crate::lookup_memo;
 use crate::objects::key_gate::{GateAnswer, GateRequest, KeyRef};
-use crate::routes::Cx;
 use crate::signing;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{KeyLocator, KeyRecord};
@@ -51,6 +51,11 @@ impl Principal {
         keyward_core::rules::is_admin_role(&self.role)
     }
 
+    /// An audit entry of `event` done by this caller, in their org.
+    pub fn audit(&self, event: &'static str) -> AuditEvent {
+        AuditEvent::by(&self.org_id, &self.entity_id, event)
+    }
+
     /// The caller as the core's access rules see it, acting on an entity that is
     /// (`is_target`) or is not themselves.
     pub fn acting_on(&self, is_target: bool) -> keyward_core::access::Actor<'_> {
@@ -59,13 +64,6 @@ impl Principal {
             is_target,
         }
     }
-}
-
-/// What the `RateLimit-*` headers report.
-pub struct RateInfo {
-    pub limit: u32,
-    pub remaining: u32,
-    pub reset: u64,
 }
 
 /// Authenticates the request's credential (a bearer token or, without an

@@ -11,6 +11,7 @@
 //! | `ADMIN_TOKEN` | secret | – | bearer of `POST /admin/bootstrap` and `POST /admin/signing-keys/rotate` |
 //! | `SIGNING_SECRET` | secret | – | master secret the session-JWT signing keys are derived from (≥ 32 characters) |
 //! | `SESSION_TTL_SECONDS` | var | `3600` | lifetime of a session and its JWT |
+//! | `OAUTH_SCOPE` | var | `keyward:api` | the scopes the OAuth server offers, space-separated (the Primitive seed's `primitive:api` by setting) |
 //! | `SELF_REGISTRATION_ENABLED` | var | `false` | `POST /auth/signup` is open |
 //! | `ALLOW_UNVERIFIED_EMAIL_LOGIN` | var | `false` | password login before the email is verified |
 //! | `MAIL_TRANSPORT` | var | `outbox` | `outbox` (messages stored in D1) or `http` (an HTTP email API) |
@@ -49,6 +50,8 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     pub signing_secret: SecretBytes,
     pub session_ttl_secs: u64,
+    /// `OAUTH_SCOPE`: what the OAuth server offers (and a request without `scope` gets).
+    pub oauth_scopes: keyward_core::oauth::scope::Scopes,
     pub self_registration: bool,
     pub allow_unverified_login: bool,
     pub mail: MailTransport,
@@ -155,6 +158,10 @@ impl Config {
             .ok()
             .filter(|n| (60..=86_400).contains(n))
             .ok_or_else(|| misconfigured("SESSION_TTL_SECONDS must be 60-86400"))?;
+        let oauth_scopes = keyward_core::oauth::scope::Scopes::parse(
+            &var(env, "OAUTH_SCOPE").unwrap_or_else(|| "keyward:api".into()),
+        )
+        .map_err(|_| misconfigured("OAUTH_SCOPE must be space-separated scope tokens"))?;
         let flag = |name: &str| flag(env, name).map_err(|e| misconfigured(&e));
         let development = var(env, "ENVIRONMENT").as_deref() == Some("development");
         let dev_outbox = flag("DEV_OUTBOX")?;
@@ -184,6 +191,7 @@ impl Config {
             admin_token: admin_token.map(SecretString::new),
             signing_secret: SecretBytes::new(signing_secret.into_bytes()),
             session_ttl_secs,
+            oauth_scopes,
             self_registration: flag("SELF_REGISTRATION_ENABLED")?,
             allow_unverified_login: flag("ALLOW_UNVERIFIED_EMAIL_LOGIN")?,
             mail,

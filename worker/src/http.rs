@@ -149,9 +149,7 @@ pub fn error_response(
         let _ = headers.set("Retry-After", &seconds.to_string());
     }
     if let Some((realm, issuer)) = challenge {
-        let value = format!(
-            "Bearer realm=\"{realm}\", resource_metadata=\"{issuer}/.well-known/oauth-protected-resource\""
-        );
+        let value = keyward_core::oauth::metadata::challenge(&realm, &issuer);
         let _ = headers.set("WWW-Authenticate", &value);
     }
     response

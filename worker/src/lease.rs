@@ -15,8 +15,14 @@ use std::collections::HashMap;
 use keyward_core::api_key::KeyRefusal;
 use keyward_core::time::UnixTime;
 
-use crate::auth::RateInfo;
 use crate::store::d1::KeyRecord;
+
+/// What the `RateLimit-*` headers report.
+pub struct RateInfo {
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset: u64,
+}
 
 /// Admissions leased for one key.
 pub struct Lease {

@@ -14,12 +14,17 @@
 //!                └─► store/audit.rs (every failure and change, never a secret)
 //! ```
 //!
+//! Modules import downward only: routes → `auth.rs` → `objects/` and `lease.rs` →
+//! `store/`; `context.rs` (the request context `Cx`), `config.rs`, `http.rs` and
+//! `ids.rs` sit at the bottom, where every layer may reach them.
+//!
 //! It does not: hold secrets in logs (only 12-character key prefixes), read the clock
 //! or RNG inside the core (it passes them in), or trust KV for anything that must be
 //! consistent (KV holds namespace values only). Storage is documented in `STORAGE.md`.
 
 mod auth;
 mod config;
+mod context;
 mod http;
 mod ids;
 mod lease;
@@ -44,7 +49,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let family = Family::of(&path);
     let outcome = match config::Config::get(&env) {
         Ok(config) => {
-            let cx = routes::Cx {
+            let cx = context::Cx {
                 env: &env,
                 ctx: &ctx,
                 config: &config,

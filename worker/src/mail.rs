@@ -17,8 +17,8 @@ use wasm_bindgen::JsValue;
 use worker::{Fetch, Headers, Method, Request, RequestInit};
 
 use crate::config::MailTransport;
+use crate::context::Cx;
 use crate::ids::now_secs;
-use crate::routes::Cx;
 
 /// One message.
 pub struct Message {

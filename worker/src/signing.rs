@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use keyward_core::jwt::{SigningKey, VerifyingKey};
 use serde_json::Value;
 
+use crate::context::Cx;
 use crate::http::ApiError;
 use crate::ids::{self, now_secs};
-use crate::routes::Cx;
 use crate::store::sessions::{self, SigningKeyRow};
 
 /// How long an isolate keeps signing with the key it last read before reading again.

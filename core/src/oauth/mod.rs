@@ -8,12 +8,14 @@
 //! | [`redirect`] | which redirect URIs may be registered, and matching a presented one |
 //! | [`authorize`] | the authorization request: what fails with a page, what redirects, what passes |
 //! | [`grant`] | the grant state machine: code → exchange → rotations → revoked, replay and reuse |
+//! | [`metadata`] | RFC 8414 and RFC 9728 documents, the token response, the `WWW-Authenticate` challenge |
 //! | [`registration`] | RFC 7591 client metadata of public clients |
 //! | [`scope`] | scope sets: parsing, defaults, narrowing |
 //! | [`error`] | RFC 6749 §5.2 (and related) error codes |
 pub mod authorize;
 pub mod error;
 pub mod grant;
+pub mod metadata;
 pub mod redirect;
 pub mod registration;
 pub mod scope;

@@ -30,9 +30,9 @@ use keyward_core::time::UnixTime;
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
+use crate::context::Cx;
 use crate::http::ApiError;
 use crate::lease;
-use crate::routes::Cx;
 use crate::store::d1::{self, KeyLocator, KeyRecord};
 
 /// What the worker asks.

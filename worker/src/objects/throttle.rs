@@ -18,8 +18,8 @@ use keyward_core::ratelimit::RateWindow;
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
+use crate::context::Cx;
 use crate::http::ApiError;
-use crate::routes::Cx;
 
 /// What is being limited, and how many attempts per rolling minute.
 #[derive(Clone, Copy, Debug)]

@@ -263,7 +263,7 @@ fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, id: &str, entity: &En
         AuditEvent {
             credential_id: Some(id.to_owned()),
             detail: Some(json!({ "entity_id": entity.id, "kind": kind })),
-            ..AuditEvent::by(p, event)
+            ..p.audit(event)
         },
     );
 }

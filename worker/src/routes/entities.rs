@@ -266,7 +266,7 @@ fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, entity_id: &str, deta
         cx,
         AuditEvent {
             detail: Some(json!({ "entity_id": entity_id, "change": detail })),
-            ..AuditEvent::by(p, event)
+            ..p.audit(event)
         },
     );
 }

@@ -257,7 +257,7 @@ fn record(
         credential_id: Some(id.to_owned()),
         key_prefix: Some(key_prefix.to_owned()),
         detail,
-        ..AuditEvent::by(p, event)
+        ..p.audit(event)
     };
     audit::append(cx, entry);
 }

@@ -333,7 +333,7 @@ fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, detail: Value) {
         cx,
         AuditEvent {
             detail: Some(detail),
-            ..AuditEvent::by(p, event)
+            ..p.audit(event)
         },
     );
 }

@@ -14,20 +14,12 @@ mod signup;
 mod wellknown;
 mod whoami;
 
-use worker::{Context, Env, Method, Request, Response};
+use worker::{Method, Request, Response};
 
 use crate::Outcome;
 use crate::auth::{self, Principal};
-use crate::config::Config;
+pub use crate::context::Cx;
 use crate::http::{self, ApiError};
-
-/// What every handler may use.
-pub struct Cx<'a> {
-    pub env: &'a Env,
-    pub ctx: &'a Context,
-    pub config: &'a Config,
-    pub request_id: &'a str,
-}
 
 pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let path = req.path();

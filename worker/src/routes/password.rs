@@ -74,7 +74,7 @@ pub async fn change(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             cx,
             AuditEvent {
                 reason: Some("wrong_current_password".into()),
-                ..AuditEvent::by(&p, "password.change_failed")
+                ..p.audit("password.change_failed")
             },
         );
         return Err(wrong_current());
@@ -94,7 +94,7 @@ pub async fn change(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         AuditEvent {
             credential_id: Some(id.clone()),
             detail: Some(json!({ "account_id": account_id })),
-            ..AuditEvent::by(&p, "password.changed")
+            ..p.audit("password.changed")
         },
     );
     Ok(http::bare_ok(

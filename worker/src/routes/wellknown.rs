@@ -2,7 +2,7 @@
 //! `/.well-known/oauth-protected-resource` (RFC 9728, named by every 401's
 //! `WWW-Authenticate`).
 
-use serde_json::json;
+use keyward_core::oauth::metadata;
 use worker::{Request, Response};
 
 use crate::Outcome;
@@ -18,15 +18,9 @@ pub async fn jwks(cx: &Cx<'_>) -> Outcome {
 
 pub fn protected_resource(req: &Request, cx: &Cx<'_>) -> Outcome {
     let issuer = cx.config.issuer_for(req);
-    let mut response = http::bare_ok(
-        200,
-        &json!({
-            "resource": issuer,
-            "authorization_servers": [issuer],
-            "bearer_methods_supported": ["header"],
-            "resource_name": cx.config.realm,
-        }),
-    );
+    let document =
+        metadata::protected_resource(&issuer, &issuer, &cx.config.realm, &cx.config.oauth_scopes);
+    let mut response = http::bare_ok(200, &document);
     cacheable(&mut response)?;
     Ok(response)
 }

@@ -18,8 +18,8 @@ use serde::Serialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
+use crate::context::Cx;
 use crate::ids::now_secs;
-use crate::routes::Cx;
 
 /// One entry. `key_prefix` is at most 12 characters by construction (`key_prefix()`).
 #[derive(Debug, Default, Serialize)]
@@ -34,12 +34,12 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    /// An entry of `event` done by the authenticated caller `p`, in `p`'s org.
-    pub fn by(p: &crate::auth::Principal, event: &'static str) -> Self {
+    /// An entry of `event` done by the entity `actor_id` of `org_id`.
+    pub fn by(org_id: &str, actor_id: &str, event: &'static str) -> Self {
         Self {
-            org_id: Some(p.org_id.clone()),
+            org_id: Some(org_id.to_owned()),
             event,
-            actor_id: Some(p.entity_id.clone()),
+            actor_id: Some(actor_id.to_owned()),
             ..Self::default()
         }
     }
