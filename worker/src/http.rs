@@ -14,16 +14,34 @@ pub enum Family {
     V1,
     /// `/auth/*`, `/entities/*`, `/admin/*`, `/health`: bare bodies, `{"error": {…}}`.
     Bare,
+    /// `/oauth/*`: RFC 6749 §5.2 bodies, `{"error", "error_description"}`.
+    OAuth,
 }
 
 impl Family {
     pub fn of(path: &str) -> Self {
         if path == "/v1" || path.starts_with("/v1/") {
             Self::V1
+        } else if path.starts_with("/oauth/") {
+            Self::OAuth
         } else {
             Self::Bare
         }
     }
+}
+
+/// Paths any web origin may call without credentials (SPEC §4): the OAuth endpoints a
+/// single-page app uses, and the discovery documents.
+pub fn is_public_cors(path: &str) -> bool {
+    matches!(
+        path,
+        "/oauth/token"
+            | "/oauth/revoke"
+            | "/oauth/register"
+            | "/.well-known/oauth-authorization-server"
+            | "/.well-known/oauth-protected-resource"
+            | "/.well-known/jwks.json"
+    )
 }
 
 /// A refusal, rendered by [`error_response`].
@@ -103,6 +121,21 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(500, "internal", "internal error")
     }
+    /// The same refusal with another status.
+    pub fn with_status(self, status: u16) -> Self {
+        Self { status, ..self }
+    }
+    /// An OAuth error (`/oauth/*`), with the status RFC 6749 gives it.
+    pub fn oauth(error: keyward_core::oauth::error::OAuthError) -> Self {
+        use keyward_core::oauth::error::OAuthErrorCode;
+        let status = match error.code {
+            OAuthErrorCode::InvalidClient => 401,
+            OAuthErrorCode::SlowDown => 429,
+            OAuthErrorCode::ServerError => 500,
+            _ => 400,
+        };
+        Self::new(status, error.code.as_str(), error.description.into_owned())
+    }
 }
 
 /// A broken input rule (`keyward_core::rules`): 400 `invalid_request` with the rule's
@@ -142,6 +175,7 @@ pub fn error_response(
     let body = match family {
         Family::V1 => json!({ "success": false, "error": inner }),
         Family::Bare => json!({ "error": inner }),
+        Family::OAuth => json!({ "error": oauth_code(error), "error_description": error.message }),
     };
     let mut response = json_response(error.status, &body);
     let headers = response.headers_mut();
@@ -153,6 +187,18 @@ pub fn error_response(
         let _ = headers.set("WWW-Authenticate", &value);
     }
     response
+}
+
+/// The RFC 6749 `error` value of a refusal made outside the OAuth code (bad JSON, a
+/// full rate window, a body too large…).
+fn oauth_code(error: &ApiError) -> &'static str {
+    match (error.status, error.code) {
+        (429, _) => "slow_down",
+        (500, _) => "server_error",
+        (503, _) => "temporarily_unavailable",
+        (_, "payload_too_large" | "method_not_allowed" | "not_found") => "invalid_request",
+        (_, code) => code,
+    }
 }
 
 /// A `/v1` success: `{"success": true, "data": …}` (plus `next_cursor` for lists).
@@ -180,9 +226,27 @@ fn json_response(status: u16, body: &Value) -> Response {
         .with_headers(headers)
 }
 
-/// Headers every response carries.
-pub fn finish(mut response: Response, request_id: &str) -> worker::Result<Response> {
+/// The answer to a CORS preflight of a public path.
+pub fn preflight() -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    let _ = headers.set(
+        "Access-Control-Allow-Headers",
+        "Authorization, Content-Type",
+    );
+    let _ = headers.set("Access-Control-Max-Age", "86400");
+    Response::empty()
+        .expect("the runtime builds an empty response")
+        .with_status(204)
+        .with_headers(headers)
+}
+
+/// Headers every response carries; `path` decides CORS.
+pub fn finish(mut response: Response, request_id: &str, path: &str) -> worker::Result<Response> {
     let headers = response.headers_mut();
+    if is_public_cors(path) {
+        headers.set("Access-Control-Allow-Origin", "*")?;
+    }
     headers.set("X-Request-Id", request_id)?;
     headers.set("X-Content-Type-Options", "nosniff")?;
     if !headers.has("Cache-Control")? {

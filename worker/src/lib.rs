@@ -76,7 +76,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     if !req.inner().body_used() {
         http::drain(&mut req).await;
     }
-    http::finish(response, &request_id)
+    http::finish(response, &request_id, &path)
 }
 
 /// Result of a route handler: a response, or an error [`http`] will render.

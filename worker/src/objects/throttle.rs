@@ -34,6 +34,8 @@ pub enum Purpose {
     PasswordReset,
     /// Invitations and join notices per address (`POST /v1/members`).
     Invitation,
+    /// OAuth client registrations per client address (`POST /oauth/register`).
+    ClientRegistration,
 }
 
 impl Purpose {
@@ -44,6 +46,7 @@ impl Purpose {
             Self::VerificationEmail => "verification-email",
             Self::PasswordReset => "password-reset",
             Self::Invitation => "invitation",
+            Self::ClientRegistration => "client-registration",
         }
     }
 
@@ -55,6 +58,7 @@ impl Purpose {
             Self::VerificationEmail => 3,
             Self::PasswordReset => 3,
             Self::Invitation => 3,
+            Self::ClientRegistration => 10,
         }
     }
 }

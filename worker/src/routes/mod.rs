@@ -8,6 +8,7 @@ mod entities;
 mod keys;
 mod login;
 mod members;
+mod oauth;
 mod password;
 mod secrets;
 mod signup;
@@ -24,12 +25,19 @@ use crate::http::{self, ApiError};
 pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if req.method() == Method::Options && http::is_public_cors(&path) {
+        return Ok(http::preflight());
+    }
     match (req.method(), segments.as_slice()) {
         (Method::Get, ["health"]) => Ok(http::bare_ok(200, &serde_json::json!({ "status": "ok" }))),
         (Method::Get, [".well-known", "jwks.json"]) => wellknown::jwks(cx).await,
         (Method::Get, [".well-known", "oauth-protected-resource"]) => {
             wellknown::protected_resource(req, cx)
         }
+        (Method::Get, [".well-known", "oauth-authorization-server"]) => {
+            oauth::server_metadata(req, cx)
+        }
+        (Method::Post, ["oauth", "register"]) => oauth::register(req, cx).await,
         (Method::Post, ["admin", "bootstrap"]) => admin::bootstrap(req, cx).await,
         (Method::Post, ["admin", "signing-keys", "rotate"]) => {
             admin::rotate_signing_key(req, cx).await
@@ -51,7 +59,11 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         (
             _,
             ["health"]
-            | [".well-known", "jwks.json" | "oauth-protected-resource"]
+            | [
+                ".well-known",
+                "jwks.json" | "oauth-protected-resource" | "oauth-authorization-server",
+            ]
+            | ["oauth", "register"]
             | ["admin", "bootstrap"]
             | ["admin", "signing-keys", "rotate"]
             | ["admin", "accounts"]

@@ -6,5 +6,6 @@ pub mod audit;
 pub mod d1;
 pub mod identity;
 pub mod invitations;
+pub mod oauth;
 pub mod sessions;
 pub mod tokens;

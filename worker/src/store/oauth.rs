@@ -1,0 +1,35 @@
+//! D1 queries of OAuth clients (issue 9). A client row is written once, at
+//! registration.
+
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::D1Database;
+
+/// A registered client.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ClientRow {
+    pub id: String,
+    pub name: Option<String>,
+    /// JSON array of the redirect URIs.
+    pub redirect_uris: String,
+    pub scope: String,
+    pub refresh_tokens: u8,
+    pub created_at: u64,
+}
+
+pub async fn insert_client(db: &D1Database, c: &ClientRow) -> worker::Result<()> {
+    db.prepare(
+        "INSERT INTO oauth_clients (id, name, redirect_uris, scope, refresh_tokens, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(&[
+        c.id.as_str().into(),
+        c.name.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+        c.redirect_uris.as_str().into(),
+        c.scope.as_str().into(),
+        JsValue::from_f64(f64::from(c.refresh_tokens)),
+        JsValue::from_f64(c.created_at as f64),
+    ])?
+    .run()
+    .await
+    .map(|_| ())
+}
