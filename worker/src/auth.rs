@@ -15,13 +15,14 @@ use keyward_core::encoding::hex_encode;
 use keyward_core::jwt;
 use keyward_core::password::{self, Argon2Profile};
 use keyward_core::time::UnixTime;
-use worker::{Method, Request, RequestInit};
+use worker::Request;
 
 use crate::context::Cx;
 use crate::http::ApiError;
 use crate::ids::now_secs;
 use crate::lease::{self, RateInfo};
 use crate::lookup_memo;
+use crate::objects::grant_gate::{self, AccessAnswer, GrantAsk};
 use crate::objects::key_gate::{GateAnswer, GateRequest, KeyRef};
 use crate::signing;
 use crate::store::audit::{self, AuditEvent};
@@ -35,6 +36,8 @@ pub struct Principal {
     /// The person's account, for a session (keys and certificates act for the
     /// membership alone).
     pub account_id: Option<String>,
+    /// The OAuth client, for an access token.
+    pub client_id: Option<String>,
     pub role: String,
     /// The key, certificate or session the request presented.
     pub credential_id: String,
@@ -104,12 +107,8 @@ pub async fn authenticate(req: &Request, cx: &Cx<'_>) -> Result<Principal, ApiEr
             admit(cx, locator, Some(key.secret()), shown).await
         }
         Bearer::Jwt(jwt) => session(req, cx, jwt, shown).await,
-        Bearer::AccessToken(_) | Bearer::RefreshToken(_) => Err(refuse_owned(
-            cx,
-            format!("unsupported_{}", bearer.kind()),
-            shown,
-            None,
-        )),
+        Bearer::AccessToken(token) => access_token(cx, token, shown).await,
+        Bearer::RefreshToken(_) => Err(refuse(cx, "refresh_token_at_resource", shown, None)),
         _ => Err(refuse(cx, "unknown_token_shape", shown, None)),
     }
 }
@@ -231,6 +230,7 @@ fn principal(key: KeyRecord, rate: RateInfo) -> Principal {
         org_id: key.org_id,
         entity_id: key.entity_id,
         account_id: None,
+        client_id: None,
         role: key.role,
         credential_id: key.id,
         key_prefix: key.key_prefix,
@@ -293,6 +293,7 @@ async fn session(
         org_id: live.org_id,
         entity_id: live.entity_id,
         account_id: Some(live.account_id),
+        client_id: None,
         role: live.role,
         credential_id: live.id,
         key_prefix: String::new(),
@@ -302,24 +303,70 @@ async fn session(
     })
 }
 
+/// An OAuth access token: its grant's object answers whether it is live, the grant's
+/// standing (membership and account, live) and the per-grant rate limit in one call.
+async fn access_token(
+    cx: &Cx<'_>,
+    token: &keyward_core::bearer::OAuthToken,
+    shown: Option<String>,
+) -> Result<Principal, ApiError> {
+    let grant_id = token.grant().to_hex();
+    let ask = GrantAsk::Access {
+        hash: token.keyed_hash(cx.config.hash_secret.expose()),
+        now_ms: worker::Date::now().as_millis(),
+        limit: cx.config.oauth_rate_limit_rpm,
+    };
+    match grant_gate::ask::<AccessAnswer>(cx, &grant_id, &ask).await? {
+        AccessAnswer::Allowed {
+            standing,
+            limit,
+            remaining,
+            reset,
+            ..
+        } => Ok(Principal {
+            org_id: standing.org_id,
+            entity_id: standing.entity_id,
+            account_id: None,
+            client_id: Some(standing.client_id),
+            role: standing.role,
+            credential_id: standing.id,
+            key_prefix: token.key_prefix().to_owned(),
+            auth_method: "oauth",
+            // A grant reaches every namespace of its org (the Primitive seed's full API access).
+            namespaces: vec!["*".to_owned()],
+            rate: Some(RateInfo {
+                limit,
+                remaining,
+                reset,
+            }),
+        }),
+        AccessAnswer::Limited { retry_after } => Err(ApiError::rate_limited(
+            retry_after,
+            "rate limit exceeded for this OAuth grant",
+        )),
+        AccessAnswer::Refused { reason, standing } => {
+            let who = standing.map(|s| KeyRef {
+                id: s.id,
+                org_id: s.org_id,
+                entity_id: s.entity_id,
+                key_prefix: token.key_prefix().to_owned(),
+            });
+            Err(refuse_owned(cx, reason, shown, who))
+        }
+    }
+}
+
 /// Asks the key's Durable Object. If it cannot be reached, or does not answer within
 /// [`GATE_TIMEOUT_MS`], the request fails closed (503).
 async fn gate(cx: &Cx<'_>, ask: &GateRequest) -> Result<GateAnswer, ApiError> {
-    let attempt = async {
-        let stub = cx
-            .env
-            .durable_object("KEY_GATE")?
-            .id_from_name(&ask.locator.object_name())?
-            .get_stub()?;
-        let body =
-            serde_json::to_string(ask).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let mut response = stub
-            .fetch_with_request(Request::new_with_init("https://key-gate/authorize", &init)?)
-            .await?;
-        response.json::<GateAnswer>().await
-    };
+    let name = ask.locator.object_name();
+    let attempt = crate::objects::call::<GateAnswer>(
+        cx.env,
+        "KEY_GATE",
+        &name,
+        "https://key-gate/authorize",
+        ask,
+    );
     // A gate that does not answer in time is as good as unreachable: refuse, do not wait.
     let deadline = worker::Delay::from(std::time::Duration::from_millis(GATE_TIMEOUT_MS));
     match futures_util::future::select(Box::pin(attempt), Box::pin(deadline)).await {

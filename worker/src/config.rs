@@ -11,6 +11,7 @@
 //! | `ADMIN_TOKEN` | secret | – | bearer of `POST /admin/bootstrap` and `POST /admin/signing-keys/rotate` |
 //! | `SIGNING_SECRET` | secret | – | master secret the session-JWT signing keys are derived from (≥ 32 characters) |
 //! | `SESSION_TTL_SECONDS` | var | `3600` | lifetime of a session and its JWT |
+//! | `OAUTH_RATE_LIMIT_RPM` | var | `600` | requests per rolling minute of one OAuth grant's access tokens |
 //! | `OAUTH_SCOPE` | var | `keyward:api` | the scopes the OAuth server offers, space-separated (the Primitive seed's `primitive:api` by setting) |
 //! | `SELF_REGISTRATION_ENABLED` | var | `false` | `POST /auth/signup` is open |
 //! | `ALLOW_UNVERIFIED_EMAIL_LOGIN` | var | `false` | password login before the email is verified |
@@ -52,6 +53,8 @@ pub struct Config {
     pub session_ttl_secs: u64,
     /// `OAUTH_SCOPE`: what the OAuth server offers (and a request without `scope` gets).
     pub oauth_scopes: keyward_core::oauth::scope::Scopes,
+    /// `OAUTH_RATE_LIMIT_RPM`: the exact per-grant limit of access tokens.
+    pub oauth_rate_limit_rpm: u32,
     pub self_registration: bool,
     pub allow_unverified_login: bool,
     pub mail: MailTransport,
@@ -162,6 +165,11 @@ impl Config {
             &var(env, "OAUTH_SCOPE").unwrap_or_else(|| "keyward:api".into()),
         )
         .map_err(|_| misconfigured("OAUTH_SCOPE must be space-separated scope tokens"))?;
+        let oauth_rate_limit_rpm = var(env, "OAUTH_RATE_LIMIT_RPM")
+            .map_or(Ok(600), |v| v.parse::<u32>())
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or_else(|| misconfigured("OAUTH_RATE_LIMIT_RPM must be 1-100000"))?;
         let flag = |name: &str| flag(env, name).map_err(|e| misconfigured(&e));
         let development = var(env, "ENVIRONMENT").as_deref() == Some("development");
         let dev_outbox = flag("DEV_OUTBOX")?;
@@ -192,6 +200,7 @@ impl Config {
             signing_secret: SecretBytes::new(signing_secret.into_bytes()),
             session_ttl_secs,
             oauth_scopes,
+            oauth_rate_limit_rpm,
             self_registration: flag("SELF_REGISTRATION_ENABLED")?,
             allow_unverified_login: flag("ALLOW_UNVERIFIED_EMAIL_LOGIN")?,
             mail,

@@ -264,6 +264,27 @@ const MAX_DRAIN: usize = 1024 * 1024;
 pub async fn json_body<T: serde::de::DeserializeOwned>(
     req: &mut worker::Request,
 ) -> Result<T, ApiError> {
+    let body = read_body(req).await?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid(format!("invalid JSON body: {}", describe_json_error(&e))))
+}
+
+/// Reads a form body (`application/x-www-form-urlencoded`, at most [`MAX_JSON_BODY`]
+/// bytes) strictly: malformed encoding or a repeated parameter is 400.
+pub async fn form_body(req: &mut worker::Request) -> Result<Vec<(String, String)>, ApiError> {
+    let body = read_body(req).await?;
+    keyward_core::oauth::form::parse(&body).map_err(|e| match e {
+        keyward_core::oauth::form::FormError::Repeated => {
+            ApiError::invalid("a parameter is repeated")
+        }
+        _ => {
+            ApiError::invalid("the form body is not valid application/x-www-form-urlencoded UTF-8")
+        }
+    })
+}
+
+/// Reads a request body of at most [`MAX_JSON_BODY`] bytes (413 past it).
+async fn read_body(req: &mut worker::Request) -> Result<Vec<u8>, ApiError> {
     use futures_util::StreamExt as _;
     let mut stream = req
         .stream()
@@ -282,8 +303,7 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(
     if seen > MAX_JSON_BODY {
         return Err(ApiError::too_large());
     }
-    serde_json::from_slice(&body)
-        .map_err(|e| ApiError::invalid(format!("invalid JSON body: {}", describe_json_error(&e))))
+    Ok(body)
 }
 
 /// Reads and drops up to [`MAX_DRAIN`] bytes of an unread body.

@@ -35,6 +35,7 @@ mod routes;
 mod signing;
 mod store;
 
+pub use objects::grant_gate::GrantGate;
 pub use objects::key_gate::KeyGate;
 pub use objects::throttle::Throttle;
 

@@ -23,6 +23,18 @@ use super::redirect::RedirectUri;
 use super::scope::{ScopeRefusal, Scopes};
 use crate::pkce::CodeChallenge;
 
+/// The parameters an authorization request is made of; any other is ignored.
+pub const PARAMETERS: [&str; 8] = [
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "code_challenge",
+    "code_challenge_method",
+    "scope",
+    "resource",
+    "state",
+];
+
 /// The longest `state` echoed back, in bytes.
 pub const MAX_STATE_LEN: usize = 1024;
 /// The longest value of any authorization parameter, in bytes.
@@ -80,19 +92,9 @@ impl AuthorizeParams {
     /// Reads the pairs of a query string or form. Refuses (with a page) repeated
     /// parameters, overlong values and a missing `client_id`.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, AuthorizeFailure> {
-        const KNOWN: [&str; 8] = [
-            "client_id",
-            "redirect_uri",
-            "response_type",
-            "code_challenge",
-            "code_challenge_method",
-            "scope",
-            "resource",
-            "state",
-        ];
         let mut values: [Option<String>; 8] = Default::default();
         for (name, value) in pairs {
-            let Some(index) = KNOWN.iter().position(|k| k == name) else {
+            let Some(index) = PARAMETERS.iter().position(|k| k == name) else {
                 continue;
             };
             if values[index].is_some() {
@@ -235,30 +237,11 @@ pub fn redirect_location(redirect_uri: &str, params: &[(&str, &str)]) -> String 
     for (name, value) in params {
         out.push(separator);
         separator = '&';
-        form_encode_into(&mut out, name);
+        super::form::encode_into(&mut out, name);
         out.push('=');
-        form_encode_into(&mut out, value);
+        super::form::encode_into(&mut out, value);
     }
     out
-}
-
-/// `application/x-www-form-urlencoded` encoding of `text` (unreserved bytes kept,
-/// space as `+`, everything else `%XX`).
-fn form_encode_into(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use alloc::borrow::Cow;
 use core::fmt;
 
 /// An OAuth `error` value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum OAuthErrorCode {
     /// A required parameter is missing, repeated, or malformed (RFC 6749 §5.2).
@@ -62,7 +62,7 @@ impl OAuthErrorCode {
 }
 
 /// An OAuth error with its `error_description`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OAuthError {
     /// The `error` value.
     pub code: OAuthErrorCode,

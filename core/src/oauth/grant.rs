@@ -35,6 +35,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use serde::{Deserialize, Serialize};
+
 use super::error::{OAuthError, OAuthErrorCode};
 use super::scope::{ScopeRefusal, Scopes};
 use crate::digest::Digest32;
@@ -68,7 +70,7 @@ impl Default for Lifetimes {
 }
 
 /// Why a grant ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ending {
     /// Revoked by the person, the client (RFC 7009) or an admin.
     Revoked,
@@ -79,14 +81,14 @@ pub enum Ending {
 }
 
 /// A hash with the time it stops working.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Live {
     hash: Digest32,
     expires_at: u64,
 }
 
 /// An access token: its hash, expiry and scope.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct LiveAccess {
     hash: Digest32,
     expires_at: u64,
@@ -94,7 +96,7 @@ struct LiveAccess {
 }
 
 /// The code waiting to be exchanged, and what it is bound to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingCode {
     /// Keyed hash of the code.
     pub hash: Digest32,
@@ -107,7 +109,7 @@ pub struct PendingCode {
 }
 
 /// One grant's whole state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     client_id: String,
     scope: Scopes,
@@ -121,7 +123,7 @@ pub struct Grant {
 }
 
 /// The hashes of tokens the caller minted for this step.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct Issue {
     /// The new access token's keyed hash.
     pub access: Digest32,
@@ -130,7 +132,7 @@ pub struct Issue {
 }
 
 /// What a step decided.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     /// The tokens of [`Issue`] are live: hand them out.
     Issued {

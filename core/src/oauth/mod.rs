@@ -11,9 +11,11 @@
 //! | [`metadata`] | RFC 8414 and RFC 9728 documents, the token response, the `WWW-Authenticate` challenge |
 //! | [`registration`] | RFC 7591 client metadata of public clients |
 //! | [`scope`] | scope sets: parsing, defaults, narrowing |
+//! | [`form`] | strict `application/x-www-form-urlencoded` decoding and encoding |
 //! | [`error`] | RFC 6749 §5.2 (and related) error codes |
 pub mod authorize;
 pub mod error;
+pub mod form;
 pub mod grant;
 pub mod metadata;
 pub mod redirect;

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 pub const MAX_SCOPE_LEN: usize = 1000;
 
 /// A set of scope tokens.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Scopes(Vec<String>);
 
 /// A `scope` that is empty, too long, or has characters RFC 6749 §3.3 does not allow.

@@ -16,7 +16,7 @@ use keyward_core::digest::keyed_token_hash;
 use keyward_core::encoding::hex_encode;
 use keyward_core::ratelimit::RateWindow;
 use serde::{Deserialize, Serialize};
-use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
+use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 use crate::context::Cx;
 use crate::http::ApiError;
@@ -36,6 +36,8 @@ pub enum Purpose {
     Invitation,
     /// OAuth client registrations per client address (`POST /oauth/register`).
     ClientRegistration,
+    /// Token requests per client (`POST /oauth/token`).
+    TokenRequest,
 }
 
 impl Purpose {
@@ -47,6 +49,7 @@ impl Purpose {
             Self::PasswordReset => "password-reset",
             Self::Invitation => "invitation",
             Self::ClientRegistration => "client-registration",
+            Self::TokenRequest => "token-request",
         }
     }
 
@@ -59,6 +62,7 @@ impl Purpose {
             Self::PasswordReset => 3,
             Self::Invitation => 3,
             Self::ClientRegistration => 10,
+            Self::TokenRequest => 120,
         }
     }
 }
@@ -80,24 +84,16 @@ struct Verdict {
 pub async fn attempt(cx: &Cx<'_>, purpose: Purpose, subject: &str) -> Result<(), ApiError> {
     let digest = keyed_token_hash(cx.config.hash_secret.expose(), subject);
     let name = format!("{}:{}", purpose.name(), hex_encode(&digest));
-    let body = serde_json::to_string(&Attempt {
-        limit: purpose.per_minute(),
-        now_ms: worker::Date::now().as_millis(),
-    })
-    .map_err(|_| ApiError::internal())?;
-    let verdict = async {
-        let stub = cx
-            .env
-            .durable_object("THROTTLE")?
-            .id_from_name(&name)?
-            .get_stub()?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let mut response = stub
-            .fetch_with_request(Request::new_with_init("https://throttle/attempt", &init)?)
-            .await?;
-        response.json::<Verdict>().await
-    }
+    let verdict = super::call::<Verdict>(
+        cx.env,
+        "THROTTLE",
+        &name,
+        "https://throttle/attempt",
+        &Attempt {
+            limit: purpose.per_minute(),
+            now_ms: worker::Date::now().as_millis(),
+        },
+    )
     .await
     .map_err(|error| {
         worker::console_error!("throttle unreachable: {error}");

@@ -21,9 +21,9 @@ use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs, rng};
 use crate::routes::Cx;
 use crate::signing;
-use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{self, NewKey};
+use crate::store::{accounts, grants};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +50,8 @@ pub async fn set_account_status(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     if accounts::set_status(&db, &account.id, status, now_secs()).await? {
         let locators = d1::account_locators(&db, &account.id).await?;
         crate::objects::key_gate::invalidate_all(cx, &locators).await?;
+        let grants = grants::ids_of(&db, grants::Holder::Account(&account.id)).await?;
+        crate::objects::grant_gate::invalidate_all(cx, &grants).await?;
         audit::append(
             cx,
             AuditEvent {

@@ -25,12 +25,12 @@ use crate::Outcome;
 use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
-use crate::objects::key_gate;
+use crate::objects::{grant_gate, key_gate};
 use crate::routes::{Cx, next_page, page};
 use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
-use crate::store::d1;
 use crate::store::identity::{self, Entity};
+use crate::store::{d1, grants};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -236,6 +236,8 @@ pub async fn commit_change(
         // passes with its old status or role.
         let locators = d1::entity_locators(db, &after.id).await?;
         key_gate::invalidate_all(cx, &locators).await?;
+        let grants = grants::ids_of(db, grants::Holder::Entity(&after.id)).await?;
+        grant_gate::invalidate_all(cx, &grants).await?;
     }
     Ok(())
 }

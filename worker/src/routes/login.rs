@@ -61,33 +61,8 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             "org_id must be an org id (org_ and 32 hex digits)",
         ));
     }
-    throttle::attempt(cx, Purpose::Login, &identifier).await?;
-    let secret = password_policy::normalize(&body.secret);
-    let db = cx.env.d1("DB")?;
-    let rows = accounts::login_rows(&db, &identifier).await?;
-    let account = rows.first();
-    let stored = account.and_then(|r| r.secret_phc.clone());
-    let matched = match stored.as_deref() {
-        Some(phc) => password::verify(secret.expose().as_bytes(), phc).unwrap_or(false),
-        None => {
-            let _ = password::verify_dummy(secret.expose().as_bytes(), Argon2Profile::PASSWORD);
-            false
-        }
-    };
-    let (account, phc) = match (account, stored) {
-        (Some(account), Some(phc)) if matched => (account, phc),
-        (account, _) => {
-            let reason = match account {
-                None => "unknown_identifier",
-                Some(r) if r.secret_phc.is_none() => "no_password",
-                Some(_) => "wrong_password",
-            };
-            return Err(failed(cx, account, None, reason));
-        }
-    };
-    if account.account_status != "active" {
-        return Err(failed(cx, Some(account), None, "account_disabled"));
-    }
+    let rows = check_password(cx, &identifier, &body.secret).await?;
+    let account = &rows[0];
     let memberships: Vec<(Membership<'_>, &LoginRow)> = rows
         .iter()
         .filter_map(|r| {
@@ -114,12 +89,7 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             ));
         }
     };
-    if account.email_verified_at.is_none() && !cx.config.allow_unverified_login {
-        return Err(ApiError::forbidden_because(
-            "email_not_verified",
-            "verify your email address first: follow the link we sent, or ask for a new one at /auth/email/resend",
-        ));
-    }
+    unverified(cx, account)?;
     let (Some(password_id), Some(entity_id), Some(org_id)) = (
         account.password_id.clone(),
         chosen.entity_id.clone(),
@@ -127,15 +97,7 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     ) else {
         return Err(ApiError::internal());
     };
-    if password::needs_rehash(&phc, Argon2Profile::PASSWORD) {
-        let upgraded = password::hash(
-            secret.expose().as_bytes(),
-            Argon2Profile::PASSWORD,
-            &mut rng(),
-        )
-        .map_err(|_| ApiError::internal())?;
-        accounts::upgrade_password_hash(&db, &password_id, &phc, &upgraded).await?;
-    }
+    let db = cx.env.d1("DB")?;
     let issuer = cx.config.issuer_for(req);
     let (kid, key) = signing::current(cx).await?;
     let now = now_secs();
@@ -196,6 +158,71 @@ pub async fn login(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             "expires_at": UnixTime(expires_at).to_rfc3339(),
         }),
     ))
+}
+
+/// Checks a person's password (`identifier` already normalised): counts the attempt
+/// against the identifier's login limit, reads the account, its live password and its
+/// memberships in one query, spends one argon2id verification whether or not the
+/// account exists, refuses disabled accounts, and upgrades an outdated hash. Every
+/// failure is the same 401 (the reason goes to the audit log). Returns the login rows:
+/// the first names the account, and each names one live membership.
+pub async fn check_password(
+    cx: &Cx<'_>,
+    identifier: &str,
+    secret: &str,
+) -> Result<Vec<LoginRow>, ApiError> {
+    throttle::attempt(cx, Purpose::Login, identifier).await?;
+    let secret = password_policy::normalize(secret);
+    let db = cx.env.d1("DB")?;
+    let rows = accounts::login_rows(&db, identifier).await?;
+    let account = rows.first();
+    let stored = account.and_then(|r| r.secret_phc.clone());
+    let matched = match stored.as_deref() {
+        Some(phc) => password::verify(secret.expose().as_bytes(), phc).unwrap_or(false),
+        None => {
+            let _ = password::verify_dummy(secret.expose().as_bytes(), Argon2Profile::PASSWORD);
+            false
+        }
+    };
+    let (account, phc) = match (account, stored) {
+        (Some(account), Some(phc)) if matched => (account, phc),
+        (account, _) => {
+            let reason = match account {
+                None => "unknown_identifier",
+                Some(r) if r.secret_phc.is_none() => "no_password",
+                Some(_) => "wrong_password",
+            };
+            return Err(failed(cx, account, None, reason));
+        }
+    };
+    if account.account_status != "active" {
+        return Err(failed(cx, Some(account), None, "account_disabled"));
+    }
+    if let (Some(password_id), true) = (
+        &account.password_id,
+        password::needs_rehash(&phc, Argon2Profile::PASSWORD),
+    ) {
+        let upgraded = password::hash(
+            secret.expose().as_bytes(),
+            Argon2Profile::PASSWORD,
+            &mut rng(),
+        )
+        .map_err(|_| ApiError::internal())?;
+        accounts::upgrade_password_hash(&db, password_id, &phc, &upgraded).await?;
+    }
+    Ok(rows)
+}
+
+/// The answer to a right password of an account whose address is not verified, unless
+/// the deployment allows that.
+pub fn unverified(cx: &Cx<'_>, account: &LoginRow) -> Result<(), ApiError> {
+    if account.email_verified_at.is_none() && !cx.config.allow_unverified_login {
+        return Err(ApiError::forbidden_because(
+            "email_not_verified",
+            "verify your email address first: follow the link we sent, or ask for a new one at /auth/email/resend",
+        ));
+    }
+    Ok(())
 }
 
 /// `GET /auth/orgs`: the signed-in person's orgs, each with their role and status

@@ -2,6 +2,8 @@
 
 mod admin;
 mod audit_log;
+mod authorize;
+mod browser;
 mod credentials;
 mod dev;
 mod entities;
@@ -9,6 +11,7 @@ mod keys;
 mod login;
 mod members;
 mod oauth;
+mod pages;
 mod password;
 mod secrets;
 mod signup;
@@ -38,6 +41,9 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             oauth::server_metadata(req, cx)
         }
         (Method::Post, ["oauth", "register"]) => oauth::register(req, cx).await,
+        (Method::Get | Method::Post, ["oauth", "authorize"]) => authorize::handle(req, cx).await,
+        (Method::Post, ["oauth", "token"]) => oauth::token(req, cx).await,
+        (Method::Post, ["oauth", "revoke"]) => oauth::revoke(req, cx).await,
         (Method::Post, ["admin", "bootstrap"]) => admin::bootstrap(req, cx).await,
         (Method::Post, ["admin", "signing-keys", "rotate"]) => {
             admin::rotate_signing_key(req, cx).await
@@ -63,7 +69,7 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
                 ".well-known",
                 "jwks.json" | "oauth-protected-resource" | "oauth-authorization-server",
             ]
-            | ["oauth", "register"]
+            | ["oauth", "register" | "token" | "revoke" | "authorize"]
             | ["admin", "bootstrap"]
             | ["admin", "signing-keys", "rotate"]
             | ["admin", "accounts"]

@@ -8,9 +8,12 @@
 //! 7591 §2). It is limited per client address (`CF-Connecting-IP`) with the core's exact
 //! window; past the limit the answer is 429 `slow_down` with `Retry-After`.
 
-use keyward_core::oauth::grant::Lifetimes;
+use keyward_core::bearer::Bearer;
+use keyward_core::oauth::error::{OAuthError, OAuthErrorCode};
+use keyward_core::oauth::grant::{self, Ending, Issue, Lifetimes};
 use keyward_core::oauth::metadata;
 use keyward_core::oauth::registration::ClientMetadataRequest;
+use keyward_core::oauth::token::{AuthorizationCode, GrantId, OAuthToken, OAuthTokenKind};
 use serde::Deserialize;
 use serde_json::json;
 use worker::Request;
@@ -18,9 +21,11 @@ use worker::Request;
 use crate::Outcome;
 use crate::context::Cx;
 use crate::http::{self, ApiError};
-use crate::ids::{self, now_secs};
+use crate::ids::{self, now_secs, rng};
+use crate::objects::grant_gate::{self, GrantAsk, StepAnswer};
 use crate::objects::throttle::{self, Purpose};
 use crate::store::audit::{self, AuditEvent};
+use crate::store::grants;
 use crate::store::oauth::{self, ClientRow};
 
 /// `GET /.well-known/oauth-authorization-server`.
@@ -56,8 +61,8 @@ pub async fn register(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         .unwrap_or_else(|| "unknown".into());
     throttle::attempt(cx, Purpose::ClientRegistration, &address).await?;
     let body: RegistrationBody = http::json_body(req).await.map_err(|e| {
-        ApiError::oauth(keyward_core::oauth::error::OAuthError {
-            code: keyward_core::oauth::error::OAuthErrorCode::InvalidClientMetadata,
+        ApiError::oauth(OAuthError {
+            code: OAuthErrorCode::InvalidClientMetadata,
             description: e.message.into(),
         })
         .with_status(e.status)
@@ -108,4 +113,235 @@ pub async fn register(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             "scope": row.scope,
         }),
     ))
+}
+
+/// One parameter of a form, if present and not empty.
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+fn oauth_error(code: OAuthErrorCode, description: &'static str) -> ApiError {
+    ApiError::oauth(OAuthError::new(code, description))
+}
+
+/// `POST /oauth/token`: `authorization_code` and `refresh_token` grants (RFC 6749 §4.1.3,
+/// §6). The grant's object decides; this mints the tokens it may accept, passes their
+/// keyed hashes in, and hands them out only if it answers `Issued`. Token requests are
+/// limited per client (`slow_down` past the limit).
+pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+    let pairs = http::form_body(req).await?;
+    let client_id = param(&pairs, "client_id").ok_or_else(|| {
+        oauth_error(
+            OAuthErrorCode::InvalidClient,
+            "client_id is required (public clients)",
+        )
+    })?;
+    let db = cx.env.d1("DB")?;
+    let client = oauth::client(&db, client_id)
+        .await?
+        .ok_or_else(|| oauth_error(OAuthErrorCode::InvalidClient, "unknown client"))?;
+    throttle::attempt(cx, Purpose::TokenRequest, &client.id).await?;
+    let now = now_secs();
+    let (grant_id, ask) = match param(&pairs, "grant_type") {
+        Some("authorization_code") => {
+            let code = param(&pairs, "code")
+                .ok_or_else(|| oauth_error(OAuthErrorCode::InvalidRequest, "code is required"))?;
+            let code = AuthorizationCode::parse(code)
+                .map_err(|_| oauth_error(OAuthErrorCode::InvalidGrant, "the code is invalid"))?;
+            let grant = code.grant();
+            let issue = mint(cx, grant, client.refresh_tokens == 1);
+            let ask = GrantAsk::Exchange {
+                code_hash: code.keyed_hash(cx.config.hash_secret.expose()),
+                client_id: client.id.clone(),
+                redirect_uri: param(&pairs, "redirect_uri").map(str::to_owned),
+                code_verifier: param(&pairs, "code_verifier").map(str::to_owned),
+                issue: issue.hashes,
+                now,
+            };
+            (grant, (ask, issue))
+        }
+        Some("refresh_token") => {
+            let presented = param(&pairs, "refresh_token").ok_or_else(|| {
+                oauth_error(OAuthErrorCode::InvalidRequest, "refresh_token is required")
+            })?;
+            let Ok(Bearer::RefreshToken(token)) = Bearer::route(presented, &cx.config.prefix)
+            else {
+                return Err(oauth_error(
+                    OAuthErrorCode::InvalidGrant,
+                    "the refresh token is invalid",
+                ));
+            };
+            let grant = token.grant();
+            let issue = mint(cx, grant, true);
+            let ask = GrantAsk::Refresh {
+                token_hash: token.keyed_hash(cx.config.hash_secret.expose()),
+                client_id: client.id.clone(),
+                scope: param(&pairs, "scope").map(str::to_owned),
+                grace_secs: 0,
+                issue: issue.hashes,
+                now,
+            };
+            (grant, (ask, issue))
+        }
+        Some(_) => {
+            return Err(oauth_error(
+                OAuthErrorCode::UnsupportedGrantType,
+                "grant_type must be authorization_code or refresh_token",
+            ));
+        }
+        None => {
+            return Err(oauth_error(
+                OAuthErrorCode::InvalidRequest,
+                "grant_type is required",
+            ));
+        }
+    };
+    let (ask, minted) = ask;
+    let answer: StepAnswer = grant_gate::ask(cx, &grant_id.to_hex(), &ask).await?;
+    match answer.outcome {
+        grant::Outcome::Issued {
+            scope,
+            access_expires_at,
+            refresh,
+        } => {
+            let body = metadata::token_response(
+                minted.access.expose(),
+                access_expires_at.saturating_sub(now),
+                minted
+                    .refresh
+                    .as_ref()
+                    .filter(|_| refresh)
+                    .map(|t| t.expose()),
+                &scope,
+            );
+            if matches!(ask, GrantAsk::Exchange { .. })
+                && let Some(standing) = &answer.standing
+            {
+                audit::append(
+                    cx,
+                    AuditEvent {
+                        org_id: Some(standing.org_id.clone()),
+                        event: "oauth.grant_issued",
+                        actor_id: Some(standing.entity_id.clone()),
+                        credential_id: Some(standing.id.clone()),
+                        detail: Some(json!({ "client_id": client.id })),
+                        ..AuditEvent::default()
+                    },
+                );
+            }
+            Ok(http::bare_ok(200, &body))
+        }
+        grant::Outcome::Ended(ending) => {
+            let name = ending_name(ending);
+            grants::end(&db, &grant_id.to_hex(), name, now).await?;
+            audit::append(
+                cx,
+                AuditEvent {
+                    org_id: answer.standing.as_ref().map(|s| s.org_id.clone()),
+                    event: if ending == Ending::CodeReplay {
+                        "oauth.code_replay"
+                    } else {
+                        "oauth.refresh_reuse"
+                    },
+                    actor_id: answer.standing.as_ref().map(|s| s.entity_id.clone()),
+                    credential_id: Some(grant_id.to_hex()),
+                    detail: Some(json!({ "client_id": client.id, "grant_revoked": true })),
+                    ..AuditEvent::default()
+                },
+            );
+            Err(oauth_error(
+                OAuthErrorCode::InvalidGrant,
+                "this code or refresh token was already used: the grant is revoked",
+            ))
+        }
+        grant::Outcome::Refused(error) => Err(ApiError::oauth(error)),
+        grant::Outcome::AlreadyEnded(_) | grant::Outcome::Revoked | grant::Outcome::Repeat => Err(
+            oauth_error(OAuthErrorCode::InvalidGrant, "the grant has ended"),
+        ),
+    }
+}
+
+/// The D1 name of how a grant ended.
+fn ending_name(ending: Ending) -> &'static str {
+    match ending {
+        Ending::Revoked => "revoked",
+        Ending::CodeReplay => "code_replay",
+        Ending::RefreshReuse => "refresh_reuse",
+    }
+}
+
+/// Tokens minted for one step, and the hashes the grant's object is given.
+struct Minted {
+    access: OAuthToken,
+    refresh: Option<OAuthToken>,
+    hashes: Issue,
+}
+
+fn mint(cx: &Cx<'_>, grant: GrantId, with_refresh: bool) -> Minted {
+    let mut rng = rng();
+    let access = OAuthToken::generate(OAuthTokenKind::Access, grant, &cx.config.prefix, &mut rng);
+    let refresh = with_refresh
+        .then(|| OAuthToken::generate(OAuthTokenKind::Refresh, grant, &cx.config.prefix, &mut rng));
+    let secret = cx.config.hash_secret.expose();
+    let hashes = Issue {
+        access: access.keyed_hash(secret),
+        refresh: refresh.as_ref().map(|t| t.keyed_hash(secret)),
+    };
+    Minted {
+        access,
+        refresh,
+        hashes,
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009): any token of a grant revokes the whole grant. The
+/// answer is 200 whether or not the token was known; a token of another client is
+/// left alone (same answer).
+pub async fn revoke(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+    let pairs = http::form_body(req).await?;
+    let presented = param(&pairs, "token")
+        .ok_or_else(|| oauth_error(OAuthErrorCode::InvalidRequest, "token is required"))?;
+    let client_id = param(&pairs, "client_id");
+    let grant = match Bearer::route(presented, &cx.config.prefix) {
+        Ok(Bearer::AccessToken(t) | Bearer::RefreshToken(t)) => Some(t.grant()),
+        _ => None,
+    };
+    if let Some(grant) = grant {
+        let id = grant.to_hex();
+        let db = cx.env.d1("DB")?;
+        let owned = grants::standing(&db, &id)
+            .await?
+            .filter(|g| Some(g.client_id.as_str()) == client_id && g.ended_at.is_none());
+        if let Some(standing) = owned {
+            end_grant(cx, &db, &standing).await?;
+        }
+    }
+    Ok(http::bare_ok(200, &json!({})))
+}
+
+/// Ends a grant: the record first, then its object, so no reload brings it back.
+pub async fn end_grant(
+    cx: &Cx<'_>,
+    db: &worker::D1Database,
+    standing: &grants::GrantStanding,
+) -> Result<(), ApiError> {
+    let now = now_secs();
+    grants::end(db, &standing.id, "revoked", now).await?;
+    let _: StepAnswer = grant_gate::ask(cx, &standing.id, &GrantAsk::Revoke { now }).await?;
+    audit::append(
+        cx,
+        AuditEvent {
+            org_id: Some(standing.org_id.clone()),
+            event: "oauth.grant_revoked",
+            actor_id: Some(standing.entity_id.clone()),
+            credential_id: Some(standing.id.clone()),
+            detail: Some(json!({ "client_id": standing.client_id })),
+            ..AuditEvent::default()
+        },
+    );
+    Ok(())
 }

@@ -19,6 +19,7 @@ pub fn get(cx: &Cx<'_>, p: &Principal) -> Outcome {
             "key_id": p.credential_id,
             "key_prefix": p.key_prefix,
             "namespaces": p.namespaces,
+            "client_id": p.client_id,
         }),
         None,
     ))

@@ -173,8 +173,8 @@ pub fn update_entity(
     ])
 }
 
-/// Revokes every live credential (keys, certificates) and session of a membership: the
-/// rest of a member's removal, in the same batch as the status change.
+/// Revokes every live credential (keys, certificates), session and OAuth grant of a
+/// membership: the rest of a member's removal, in the same batch as the status change.
 pub fn revoke_everything_of(
     db: &D1Database,
     entity_id: &str,
@@ -187,6 +187,8 @@ pub fn revoke_everything_of(
         db.prepare(format!("UPDATE credentials SET revoked_at = ?1, version = version + 1 WHERE entity_id = ?2 AND revoked_at IS NULL AND {REMOVED}"))
             .bind(&[now.clone(), entity_id.into()])?,
         db.prepare(format!("UPDATE sessions SET revoked_at = ?1 WHERE entity_id = ?2 AND revoked_at IS NULL AND {REMOVED}"))
+            .bind(&[now.clone(), entity_id.into()])?,
+        db.prepare(format!("UPDATE grants SET ended_at = ?1, ending = 'revoked' WHERE entity_id = ?2 AND ended_at IS NULL AND {REMOVED}"))
             .bind(&[now, entity_id.into()])?,
     ])
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod d1;
+pub mod grants;
 pub mod identity;
 pub mod invitations;
 pub mod oauth;

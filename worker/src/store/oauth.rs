@@ -1,5 +1,5 @@
 //! D1 queries of OAuth clients (issue 9). A client row is written once, at
-//! registration.
+//! registration, and only read afterwards.
 
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -32,4 +32,11 @@ pub async fn insert_client(db: &D1Database, c: &ClientRow) -> worker::Result<()>
     .run()
     .await
     .map(|_| ())
+}
+
+pub async fn client(db: &D1Database, id: &str) -> worker::Result<Option<ClientRow>> {
+    db.prepare("SELECT id, name, redirect_uris, scope, refresh_tokens, created_at FROM oauth_clients WHERE id = ?1")
+        .bind(&[id.into()])?
+        .first::<ClientRow>(None)
+        .await
 }

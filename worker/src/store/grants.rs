@@ -1,0 +1,101 @@
+//! D1 queries of OAuth grants (issue 9): the record. The live state is the grant's
+//! Durable Object's (`objects/grant_gate.rs`); ending a grant writes here first, then
+//! the object, as for keys.
+
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::D1Database;
+
+/// A grant's record.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+pub struct GrantRow {
+    pub id: String,
+    pub client_id: String,
+    pub org_id: String,
+    pub entity_id: String,
+    pub account_id: String,
+    pub scope: String,
+    pub created_at: u64,
+    pub ended_at: Option<u64>,
+}
+
+pub async fn insert(db: &D1Database, g: &GrantRow) -> worker::Result<()> {
+    db.prepare(
+        "INSERT INTO grants (id, client_id, org_id, entity_id, account_id, scope, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(&[
+        g.id.as_str().into(),
+        g.client_id.as_str().into(),
+        g.org_id.as_str().into(),
+        g.entity_id.as_str().into(),
+        g.account_id.as_str().into(),
+        g.scope.as_str().into(),
+        JsValue::from_f64(g.created_at as f64),
+    ])?
+    .run()
+    .await
+    .map(|_| ())
+}
+
+/// What the grant's object needs at load: the record and the membership's live standing
+/// (`disabled` when the account is).
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+pub struct GrantStanding {
+    pub id: String,
+    pub client_id: String,
+    pub org_id: String,
+    pub entity_id: String,
+    pub role: String,
+    pub entity_status: String,
+    pub ended_at: Option<u64>,
+}
+
+pub async fn standing(db: &D1Database, id: &str) -> worker::Result<Option<GrantStanding>> {
+    db.prepare(
+        "SELECT g.id, g.client_id, g.org_id, g.entity_id, e.role, \
+         CASE WHEN a.status = 'active' THEN e.status ELSE 'disabled' END AS entity_status, g.ended_at \
+         FROM grants g JOIN entities e ON e.id = g.entity_id JOIN accounts a ON a.id = g.account_id WHERE g.id = ?1",
+    )
+    .bind(&[id.into()])?
+    .first::<GrantStanding>(None)
+    .await
+}
+
+/// Ends a grant in the record (once); `ending` is `revoked`, `code_replay` or
+/// `refresh_reuse`.
+pub async fn end(db: &D1Database, id: &str, ending: &str, now: u64) -> worker::Result<()> {
+    db.prepare("UPDATE grants SET ended_at = ?1, ending = ?2 WHERE id = ?3 AND ended_at IS NULL")
+        .bind(&[JsValue::from_f64(now as f64), ending.into(), id.into()])?
+        .run()
+        .await
+        .map(|_| ())
+}
+
+/// Who holds grants: a membership, or an account (through all its memberships).
+#[derive(Clone, Copy, Debug)]
+pub enum Holder<'a> {
+    Entity(&'a str),
+    Account(&'a str),
+}
+
+/// The grants of `holder` (ended ones too: a removal ends them in the same batch that
+/// must then reach their objects): whose objects to invalidate when its standing changes.
+pub async fn ids_of(db: &D1Database, holder: Holder<'_>) -> worker::Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    let (column, value) = match holder {
+        Holder::Entity(id) => ("entity_id", id),
+        Holder::Account(id) => ("account_id", id),
+    };
+    Ok(db
+        .prepare(format!("SELECT id FROM grants WHERE {column} = ?1"))
+        .bind(&[value.into()])?
+        .all()
+        .await?
+        .results::<Row>()?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
