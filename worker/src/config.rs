@@ -11,6 +11,9 @@
 //! | `ADMIN_TOKEN` | secret | – | bearer of `POST /admin/bootstrap` and `POST /admin/signing-keys/rotate` |
 //! | `SIGNING_SECRET` | secret | – | master secret the session-JWT signing keys are derived from (≥ 32 characters) |
 //! | `SESSION_TTL_SECONDS` | var | `3600` | lifetime of a session and its JWT |
+//! | `OAUTH_ACCESS_TOKEN_TTL_SECONDS` | var | `3600` | lifetime of an OAuth access token |
+//! | `OAUTH_REFRESH_TOKEN_TTL_SECONDS` | var | `7776000` | lifetime of each OAuth refresh token (90 days) |
+//! | `OAUTH_CODE_TTL_SECONDS` | var | `600` | lifetime of an authorization code |
 //! | `OAUTH_RATE_LIMIT_RPM` | var | `600` | requests per rolling minute of one OAuth grant's access tokens |
 //! | `OAUTH_SCOPE` | var | `keyward:api` | the scopes the OAuth server offers, space-separated (the Primitive seed's `primitive:api` by setting) |
 //! | `SELF_REGISTRATION_ENABLED` | var | `false` | `POST /auth/signup` is open |
@@ -53,6 +56,8 @@ pub struct Config {
     pub session_ttl_secs: u64,
     /// `OAUTH_SCOPE`: what the OAuth server offers (and a request without `scope` gets).
     pub oauth_scopes: keyward_core::oauth::scope::Scopes,
+    /// The `OAUTH_*_TTL_SECONDS` settings.
+    pub oauth_lifetimes: keyward_core::oauth::grant::Lifetimes,
     /// `OAUTH_RATE_LIMIT_RPM`: the exact per-grant limit of access tokens.
     pub oauth_rate_limit_rpm: u32,
     pub self_registration: bool,
@@ -165,6 +170,23 @@ impl Config {
             &var(env, "OAUTH_SCOPE").unwrap_or_else(|| "keyward:api".into()),
         )
         .map_err(|_| misconfigured("OAUTH_SCOPE must be space-separated scope tokens"))?;
+        let seconds = |name: &str, default: u64, max: u64| {
+            var(env, name)
+                .map_or(Ok(default), |v| v.parse::<u64>())
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| misconfigured(&format!("{name} must be 1-{max}")))
+        };
+        let defaults = keyward_core::oauth::grant::Lifetimes::default();
+        let oauth_lifetimes = keyward_core::oauth::grant::Lifetimes {
+            access: seconds("OAUTH_ACCESS_TOKEN_TTL_SECONDS", defaults.access, 86_400)?,
+            refresh: seconds(
+                "OAUTH_REFRESH_TOKEN_TTL_SECONDS",
+                defaults.refresh,
+                365 * 86_400,
+            )?,
+            code: seconds("OAUTH_CODE_TTL_SECONDS", defaults.code, 600)?,
+        };
         let oauth_rate_limit_rpm = var(env, "OAUTH_RATE_LIMIT_RPM")
             .map_or(Ok(600), |v| v.parse::<u32>())
             .ok()
@@ -200,6 +222,7 @@ impl Config {
             signing_secret: SecretBytes::new(signing_secret.into_bytes()),
             session_ttl_secs,
             oauth_scopes,
+            oauth_lifetimes,
             oauth_rate_limit_rpm,
             self_registration: flag("SELF_REGISTRATION_ENABLED")?,
             allow_unverified_login: flag("ALLOW_UNVERIFIED_EMAIL_LOGIN")?,

@@ -49,7 +49,7 @@ pub const MAX_ROTATED: usize = 64;
 pub const MAX_LIVE_ACCESS: usize = 8;
 
 /// Token lifetimes, in seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lifetimes {
     /// Access tokens (default 1 hour).
     pub access: u64,
@@ -379,6 +379,15 @@ impl Grant {
             return Err(AccessRefusal::Expired);
         }
         Ok(&token.scope)
+    }
+
+    /// When a live access token (by keyed hash) expires.
+    #[must_use]
+    pub fn access_expires_at(&self, hash: &Digest32) -> Option<u64> {
+        self.access
+            .iter()
+            .find(|a| ct_eq(&a.hash, hash))
+            .map(|a| a.expires_at)
     }
 
     fn issue(&mut self, issue: Issue, scope: Scopes, now: u64, lifetimes: Lifetimes) -> Outcome {

@@ -40,6 +40,7 @@ pub enum GrantAsk {
         redirect_uri: Option<String>,
         code_verifier: Option<String>,
         issue: Issue,
+        lifetimes: Lifetimes,
         now: u64,
     },
     /// `grant_type=refresh_token`.
@@ -49,6 +50,7 @@ pub enum GrantAsk {
         scope: Option<String>,
         grace_secs: u64,
         issue: Issue,
+        lifetimes: Lifetimes,
         now: u64,
     },
     /// End the grant (the record in D1 was ended first).
@@ -59,8 +61,19 @@ pub enum GrantAsk {
         now_ms: u64,
         limit: u32,
     },
+    /// Introspection (RFC 7662): is this access token live? Counts nothing.
+    Inspect { hash: Digest32, now: u64 },
     /// The membership or account changed: reload the standing.
     Invalidate,
+}
+
+/// What a grant answers to an introspection.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Inspection {
+    /// The grant's record, when the token is live and its person still has access.
+    pub live: Option<GrantStanding>,
+    pub scope: String,
+    pub expires_at: u64,
 }
 
 /// What a grant answers to an access check.
@@ -157,6 +170,9 @@ impl DurableObject for GrantGate {
                 self.cell.borrow_mut().standing = None;
                 Response::from_json(&serde_json::json!({ "invalidated": true }))
             }
+            GrantAsk::Inspect { hash, now } => {
+                Response::from_json(&self.inspect(&grant_id, hash, now).await?)
+            }
             GrantAsk::Access {
                 hash,
                 now_ms,
@@ -203,7 +219,6 @@ impl GrantGate {
                 standing,
             });
         };
-        let lifetimes = Lifetimes::default();
         let member_active = standing
             .as_ref()
             .is_some_and(|s| s.entity_status == "active" && s.ended_at.is_none());
@@ -223,6 +238,7 @@ impl GrantGate {
                 redirect_uri,
                 code_verifier,
                 issue,
+                lifetimes,
                 now,
             } => grant.exchange(
                 &Exchange {
@@ -241,6 +257,7 @@ impl GrantGate {
                 scope,
                 grace_secs,
                 issue,
+                lifetimes,
                 now,
             } => grant.refresh(
                 &Refresh {
@@ -261,6 +278,37 @@ impl GrantGate {
         };
         self.save(next).await?;
         Ok(StepAnswer { outcome, standing })
+    }
+
+    async fn inspect(
+        &self,
+        grant_id: &str,
+        hash: Digest32,
+        now: u64,
+    ) -> worker::Result<Inspection> {
+        let standing = self.standing(grant_id).await?;
+        let grant = self.grant().await?;
+        let live = match (&grant, standing) {
+            (Some(grant), Some(standing))
+                if grant.check_access(&hash, now).is_ok()
+                    && standing.ended_at.is_none()
+                    && standing.entity_status == "active" =>
+            {
+                Some(standing)
+            }
+            _ => None,
+        };
+        Ok(Inspection {
+            scope: grant
+                .as_ref()
+                .map(|g| g.scope().to_scope_string())
+                .unwrap_or_default(),
+            expires_at: grant
+                .as_ref()
+                .and_then(|g| g.access_expires_at(&hash))
+                .unwrap_or(0),
+            live,
+        })
     }
 
     async fn access(

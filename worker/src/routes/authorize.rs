@@ -392,7 +392,7 @@ async fn approve(
         request.scope.clone(),
         PendingCode {
             hash: code.keyed_hash(cx.config.hash_secret.expose()),
-            expires_at: now + keyward_core::oauth::grant::Lifetimes::default().code,
+            expires_at: now + cx.config.oauth_lifetimes.code,
             redirect_uri: request.redirect_uri.clone(),
             challenge: request.code_challenge.clone(),
         },

@@ -7,6 +7,7 @@ mod browser;
 mod credentials;
 mod dev;
 mod entities;
+mod grants;
 mod keys;
 mod login;
 mod members;
@@ -44,6 +45,7 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         (Method::Get | Method::Post, ["oauth", "authorize"]) => authorize::handle(req, cx).await,
         (Method::Post, ["oauth", "token"]) => oauth::token(req, cx).await,
         (Method::Post, ["oauth", "revoke"]) => oauth::revoke(req, cx).await,
+        (Method::Post, ["oauth", "introspect"]) => oauth::introspect(req, cx).await,
         (Method::Post, ["admin", "bootstrap"]) => admin::bootstrap(req, cx).await,
         (Method::Post, ["admin", "signing-keys", "rotate"]) => {
             admin::rotate_signing_key(req, cx).await
@@ -69,7 +71,10 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
                 ".well-known",
                 "jwks.json" | "oauth-protected-resource" | "oauth-authorization-server",
             ]
-            | ["oauth", "register" | "token" | "revoke" | "authorize"]
+            | [
+                "oauth",
+                "register" | "token" | "revoke" | "authorize" | "introspect",
+            ]
             | ["admin", "bootstrap"]
             | ["admin", "signing-keys", "rotate"]
             | ["admin", "accounts"]
@@ -150,10 +155,12 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
         (Method::Delete, ["members", id]) => members::remove(cx, principal, id).await,
         (Method::Get, ["invitations"]) => members::list_invitations(req, cx, principal).await,
         (Method::Delete, ["invitations", id]) => members::withdraw(cx, principal, id).await,
+        (Method::Get, ["grants"]) => grants::list(req, cx, principal).await,
+        (Method::Delete, ["grants", id]) => grants::revoke(cx, principal, id).await,
         (
             _,
-            ["whoami" | "keys" | "audit" | "members" | "invitations"]
-            | ["keys" | "members" | "invitations", _],
+            ["whoami" | "keys" | "audit" | "members" | "invitations" | "grants"]
+            | ["keys" | "members" | "invitations" | "grants", _],
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }

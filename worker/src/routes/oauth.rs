@@ -10,7 +10,7 @@
 
 use keyward_core::bearer::Bearer;
 use keyward_core::oauth::error::{OAuthError, OAuthErrorCode};
-use keyward_core::oauth::grant::{self, Ending, Issue, Lifetimes};
+use keyward_core::oauth::grant::{self, Ending, Issue};
 use keyward_core::oauth::metadata;
 use keyward_core::oauth::registration::ClientMetadataRequest;
 use keyward_core::oauth::token::{AuthorizationCode, GrantId, OAuthToken, OAuthTokenKind};
@@ -22,7 +22,7 @@ use crate::Outcome;
 use crate::context::Cx;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs, rng};
-use crate::objects::grant_gate::{self, GrantAsk, StepAnswer};
+use crate::objects::grant_gate::{self, GrantAsk, Inspection, StepAnswer};
 use crate::objects::throttle::{self, Purpose};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::grants;
@@ -32,7 +32,7 @@ use crate::store::oauth::{self, ClientRow};
 pub fn server_metadata(req: &Request, cx: &Cx<'_>) -> Outcome {
     let issuer = cx.config.issuer_for(req);
     let document =
-        metadata::authorization_server(&issuer, &cx.config.oauth_scopes, Lifetimes::default());
+        metadata::authorization_server(&issuer, &cx.config.oauth_scopes, cx.config.oauth_lifetimes);
     let mut response = http::bare_ok(200, &document);
     response
         .headers_mut()
@@ -160,6 +160,7 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
                 redirect_uri: param(&pairs, "redirect_uri").map(str::to_owned),
                 code_verifier: param(&pairs, "code_verifier").map(str::to_owned),
                 issue: issue.hashes,
+                lifetimes: cx.config.oauth_lifetimes,
                 now,
             };
             (grant, (ask, issue))
@@ -183,6 +184,7 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
                 scope: param(&pairs, "scope").map(str::to_owned),
                 grace_secs: 0,
                 issue: issue.hashes,
+                lifetimes: cx.config.oauth_lifetimes,
                 now,
             };
             (grant, (ask, issue))
@@ -344,4 +346,47 @@ pub async fn end_grant(
         },
     );
     Ok(())
+}
+
+/// `POST /oauth/introspect` (RFC 7662), for the org's resource servers: authenticated by
+/// an API key or certificate of an org, it tells whether an access token is live and
+/// what it resolves to. A token of another org, a refresh token, or anything not live
+/// answers `{"active": false}`.
+pub async fn introspect(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+    let caller = crate::auth::authenticate(req, cx).await?;
+    if !matches!(caller.auth_method, "api_key" | "certificate") {
+        return Err(oauth_error(
+            OAuthErrorCode::InvalidClient,
+            "introspection is for resource servers: authenticate with an API key of the org",
+        ));
+    }
+    let pairs = http::form_body(req).await?;
+    let presented = param(&pairs, "token")
+        .ok_or_else(|| oauth_error(OAuthErrorCode::InvalidRequest, "token is required"))?;
+    let inactive = || Ok(http::bare_ok(200, &json!({ "active": false })));
+    let Ok(Bearer::AccessToken(token)) = Bearer::route(presented, &cx.config.prefix) else {
+        return inactive();
+    };
+    let ask = GrantAsk::Inspect {
+        hash: token.keyed_hash(cx.config.hash_secret.expose()),
+        now: now_secs(),
+    };
+    let seen: Inspection = grant_gate::ask(cx, &token.grant().to_hex(), &ask).await?;
+    match seen.live.filter(|s| s.org_id == caller.org_id) {
+        Some(standing) => Ok(http::bare_ok(
+            200,
+            &json!({
+                "active": true,
+                "scope": seen.scope,
+                "client_id": standing.client_id,
+                "token_type": "access_token",
+                "exp": seen.expires_at,
+                "sub": standing.entity_id,
+                "org_id": standing.org_id,
+                "grant_id": standing.id,
+                "iss": cx.config.issuer_for(req),
+            }),
+        )),
+        None => inactive(),
+    }
 }

@@ -99,3 +99,50 @@ pub async fn ids_of(db: &D1Database, holder: Holder<'_>) -> worker::Result<Vec<S
         .map(|r| r.id)
         .collect())
 }
+
+/// A grant as its person sees it in a list.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GrantListed {
+    pub id: String,
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub scope: String,
+    pub created_at: u64,
+    pub last_used_at: Option<u64>,
+    pub ended_at: Option<u64>,
+    pub ending: Option<String>,
+}
+
+const LISTED_SELECT: &str = "SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.created_at, g.last_used_at, \
+     g.ended_at, g.ending FROM grants g JOIN oauth_clients c ON c.id = g.client_id ";
+
+/// One grant a membership made.
+pub async fn listed(
+    db: &D1Database,
+    entity_id: &str,
+    id: &str,
+) -> worker::Result<Option<GrantListed>> {
+    db.prepare(format!(
+        "{LISTED_SELECT}WHERE g.entity_id = ?1 AND g.id = ?2"
+    ))
+    .bind(&[entity_id.into(), id.into()])?
+    .first::<GrantListed>(None)
+    .await
+}
+
+/// A page of the grants a membership made, in (created_at, id) order.
+pub async fn page_of(
+    db: &D1Database,
+    entity_id: &str,
+    after: Option<(u64, String)>,
+    limit: u32,
+) -> worker::Result<Vec<GrantListed>> {
+    let [created, id] = crate::store::d1::keyset(after);
+    db.prepare(format!(
+        "{LISTED_SELECT}WHERE g.entity_id = ?1 AND (g.created_at, g.id) > (?2, ?3) ORDER BY g.created_at, g.id LIMIT ?4"
+    ))
+    .bind(&[entity_id.into(), created, id, JsValue::from_f64(f64::from(limit))])?
+    .all()
+    .await?
+    .results::<GrantListed>()
+}
