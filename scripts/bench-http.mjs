@@ -3,7 +3,10 @@
 // Starts Keyward under `wrangler dev` and, in the same run, a peer Worker built on
 // @cloudflare/workers-oauth-provider (bench/peer-oauth), then measures:
 //   - GET /health, GET /v1/whoami with a `lookup` key, with an `id_secret` key (cached),
-//     and the peer's access-token-validated route: req/s, p50, p99;
+//     with an OAuth access token (one call to the grant's Durable Object, exact per-grant
+//     rate window), and the peer's access-token-validated route: req/s, p50, p99;
+//   - OAuth refresh rotations (sequential: each needs the previous token) and code
+//     exchanges (each after a sign-in through the pages): latency, and rotations/s;
 //   - `id_secret` cold verification: one request each on fresh keys (argon2id runs);
 //   - CPU per request of the workerd process (from /proc), which bounds the Worker's
 //     CPU per request from above; whoami minus health isolates the cost of a verify;
@@ -18,6 +21,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import autocannon from "autocannon";
 import { run } from "./lib.mjs";
 import { bootstrap, call, keyward } from "../tests/e2e/helpers.mjs";
+import { formPost, oauthKit } from "../tests/e2e/oauth-helpers.mjs";
 import { startPeer } from "../bench/peer.mjs";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -92,7 +96,8 @@ async function load(name, url, token, pid, extra = {}) {
 }
 
 run("node", ["scripts/build-worker.mjs"]);
-const server = await keyward({ prefix: "ptmc", vars: { ALLOW_UNVERIFIED_EMAIL_LOGIN: "true" } });
+// The per-grant limit is lifted so the load measures the check, not the limiter.
+const server = await keyward({ prefix: "ptmc", vars: { ALLOW_UNVERIFIED_EMAIL_LOGIN: "true", OAUTH_RATE_LIMIT_RPM: "100000" } });
 const rows = [];
 let peer;
 try {
@@ -106,6 +111,30 @@ try {
   rows.push(await load("GET /health (no auth)", `${server.origin}/health`, null, pid));
   rows.push(await load("GET /v1/whoami, lookup key", `${server.origin}/v1/whoami`, lookup.plain_key, pid));
   rows.push(await load("GET /v1/whoami, id_secret key (cached)", `${server.origin}/v1/whoami`, idSecret.plain_key, pid));
+
+  // OAuth: a person signs in through the pages, the code is exchanged, the access token
+  // is loaded like a key; then sequential refresh rotations and code exchanges.
+  const kit = oauthKit({ server, owner });
+  await kit.ready();
+  const exchanges = [];
+  let tokens;
+  for (let i = 0; i < 10; i++) {
+    const { params, verifier } = await kit.codeFlow(kit.ctx.who);
+    const start = performance.now();
+    tokens = await kit.exchange(params, verifier);
+    exchanges.push(performance.now() - start);
+  }
+  exchanges.sort((a, b) => a - b);
+  rows.push(await load("GET /v1/whoami, OAuth access token", `${server.origin}/v1/whoami`, tokens.access_token, pid));
+  const rotations = 100; // under the 120 token requests a minute a client may make
+  let refresh = tokens.refresh_token;
+  const rotationStart = performance.now();
+  for (let i = 0; i < rotations; i++) {
+    const r = await formPost(server.origin, { grant_type: "refresh_token", refresh_token: refresh, client_id: kit.ctx.client.client_id });
+    if (r.status !== 200) throw new Error(`rotation ${i} failed: ${r.status} ${r.text}`);
+    refresh = r.body.refresh_token;
+  }
+  const rotationMs = (performance.now() - rotationStart) / rotations;
 
   // Cold id_secret: a fresh key each time, so the worker runs argon2id (light profile).
   const cold = [];
@@ -194,6 +223,9 @@ try {
   console.log(`\nlookup-key whoami ÷ peer token check: ${(ours.rps / theirs.rps).toFixed(2)}× the req/s`);
   console.log(`CPU of a lookup verify (whoami − health, workerd): ${(ours.cpuPerReq - health.cpuPerReq).toFixed(2)} ms/req`);
   console.log(`id_secret single request, median latency: cold (argon2id) ${cold[7].toFixed(1)} ms, cached ${warm[7].toFixed(1)} ms`);
+  const oauthRow = rows.find((r) => r.name.includes("OAuth access token"));
+  console.log(`OAuth access-token whoami ÷ peer token check: ${(oauthRow.rps / theirs.rps).toFixed(2)}× the req/s, ${(oauthRow.cpuPerReq / theirs.cpuPerReq).toFixed(2)}× the CPU per request`);
+  console.log(`OAuth refresh rotation, sequential: ${rotationMs.toFixed(1)} ms each (${(1000 / rotationMs).toFixed(0)}/s on one chain); code exchange median ${exchanges[5].toFixed(1)} ms`);
   console.log(`\n## Timing of refusals (${pairs} interleaved sequential requests each, median ms)\n`);
   console.log("| comparison | first | second | ratio | statuses |");
   console.log("|---|---|---|---|---|");

@@ -381,6 +381,22 @@ impl Grant {
         Ok(&token.scope)
     }
 
+    /// Revokes the grant by one of its tokens (RFC 7009): only a live access token or the
+    /// current refresh token of this grant ends it. Anything else, a token merely naming
+    /// the grant's id included (the id is not a secret), is refused and changes nothing.
+    #[must_use]
+    pub fn revoke_by_token(self, hash: &Digest32, now: u64) -> (Self, Outcome) {
+        if let Some((ending, _)) = self.ended {
+            return (self, Outcome::AlreadyEnded(ending));
+        }
+        let current_refresh = self.refresh.as_ref().is_some_and(|r| ct_eq(&r.hash, hash));
+        if current_refresh || self.check_access(hash, now).is_ok() {
+            self.revoke(now)
+        } else {
+            (self, invalid_grant("not a live token of this grant"))
+        }
+    }
+
     /// When a live access token (by keyed hash) expires.
     #[must_use]
     pub fn access_expires_at(&self, hash: &Digest32) -> Option<u64> {
@@ -634,6 +650,26 @@ mod tests {
         let (unchanged, foreign) = grant.clone().refresh(&other, T0 + 1, lt, 0, issue(20));
         assert_eq!(refused(&foreign), Some(OAuthErrorCode::InvalidGrant));
         assert_eq!(unchanged, grant);
+    }
+
+    #[test]
+    fn only_a_live_token_of_the_grant_revokes_it() {
+        let grant = active();
+        let (same, forged) = grant.clone().revoke_by_token(&h(99), T0 + 1);
+        assert_eq!(refused(&forged), Some(OAuthErrorCode::InvalidGrant));
+        assert_eq!(
+            same, grant,
+            "a token that only names the grant changes nothing"
+        );
+        let (_, by_access) = grant.clone().revoke_by_token(&h(10), T0 + 1);
+        assert_eq!(by_access, Outcome::Revoked);
+        let (_, by_refresh) = grant.clone().revoke_by_token(&h(110), T0 + 1);
+        assert_eq!(by_refresh, Outcome::Revoked);
+        let (_, expired_access) = grant.revoke_by_token(&h(10), T0 + 3600);
+        assert!(
+            matches!(expired_access, Outcome::Refused(_)),
+            "an expired access token no longer speaks for the grant"
+        );
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub enum GrantAsk {
     },
     /// End the grant (the record in D1 was ended first).
     Revoke { now: u64 },
+    /// End the grant by one of its tokens (RFC 7009), if it is a live one of this grant.
+    RevokeToken { hash: Digest32, now: u64 },
     /// Is this access token live, and may this request pass the grant's rate limit?
     Access {
         hash: Digest32,
@@ -224,6 +226,7 @@ impl GrantGate {
             .is_some_and(|s| s.entity_status == "active" && s.ended_at.is_none());
         let (next, outcome) = match ask {
             GrantAsk::Revoke { now } => grant.revoke(now),
+            GrantAsk::RevokeToken { hash, now } => grant.revoke_by_token(&hash, now),
             _ if !member_active && grant.ended().is_none() => {
                 return Ok(StepAnswer {
                     outcome: Outcome::Refused(invalid_grant(

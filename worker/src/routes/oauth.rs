@@ -300,40 +300,42 @@ fn mint(cx: &Cx<'_>, grant: GrantId, with_refresh: bool) -> Minted {
     }
 }
 
-/// `POST /oauth/revoke` (RFC 7009): any token of a grant revokes the whole grant. The
-/// answer is 200 whether or not the token was known; a token of another client is
-/// left alone (same answer).
+/// `POST /oauth/revoke` (RFC 7009): a live access or refresh token of a grant revokes the
+/// whole grant. The answer is 200 whatever was presented; a token of another client, or
+/// one that only names a grant's id without being its token, changes nothing. The
+/// grant's object decides and ends the grant, then the record is ended.
 pub async fn revoke(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let pairs = http::form_body(req).await?;
     let presented = param(&pairs, "token")
         .ok_or_else(|| oauth_error(OAuthErrorCode::InvalidRequest, "token is required"))?;
     let client_id = param(&pairs, "client_id");
-    let grant = match Bearer::route(presented, &cx.config.prefix) {
-        Ok(Bearer::AccessToken(t) | Bearer::RefreshToken(t)) => Some(t.grant()),
+    let token = match Bearer::route(presented, &cx.config.prefix) {
+        Ok(Bearer::AccessToken(t) | Bearer::RefreshToken(t)) => Some(t),
         _ => None,
     };
-    if let Some(grant) = grant {
-        let id = grant.to_hex();
+    if let Some(token) = token {
+        let id = token.grant().to_hex();
         let db = cx.env.d1("DB")?;
         let owned = grants::standing(&db, &id)
             .await?
             .filter(|g| Some(g.client_id.as_str()) == client_id && g.ended_at.is_none());
         if let Some(standing) = owned {
-            end_grant(cx, &db, &standing).await?;
+            let now = now_secs();
+            let ask = GrantAsk::RevokeToken {
+                hash: token.keyed_hash(cx.config.hash_secret.expose()),
+                now,
+            };
+            let answer: StepAnswer = grant_gate::ask(cx, &id, &ask).await?;
+            if answer.outcome == grant::Outcome::Revoked {
+                grants::end(&db, &id, "revoked", now).await?;
+                audit_revoked(cx, &standing);
+            }
         }
     }
     Ok(http::bare_ok(200, &json!({})))
 }
 
-/// Ends a grant: the record first, then its object, so no reload brings it back.
-pub async fn end_grant(
-    cx: &Cx<'_>,
-    db: &worker::D1Database,
-    standing: &grants::GrantStanding,
-) -> Result<(), ApiError> {
-    let now = now_secs();
-    grants::end(db, &standing.id, "revoked", now).await?;
-    let _: StepAnswer = grant_gate::ask(cx, &standing.id, &GrantAsk::Revoke { now }).await?;
+fn audit_revoked(cx: &Cx<'_>, standing: &grants::GrantStanding) {
     audit::append(
         cx,
         AuditEvent {
@@ -345,6 +347,18 @@ pub async fn end_grant(
             ..AuditEvent::default()
         },
     );
+}
+
+/// Ends a grant: the record first, then its object, so no reload brings it back.
+pub async fn end_grant(
+    cx: &Cx<'_>,
+    db: &worker::D1Database,
+    standing: &grants::GrantStanding,
+) -> Result<(), ApiError> {
+    let now = now_secs();
+    grants::end(db, &standing.id, "revoked", now).await?;
+    let _: StepAnswer = grant_gate::ask(cx, &standing.id, &GrantAsk::Revoke { now }).await?;
+    audit_revoked(cx, standing);
     Ok(())
 }
 
