@@ -14,7 +14,8 @@ const fx = useKeyward({
   prefix: "prim",
   vars: { OAUTH_CODE_TTL_SECONDS: "2", OAUTH_ACCESS_TOKEN_TTL_SECONDS: "2", OAUTH_REFRESH_TOKEN_TTL_SECONDS: "6", OAUTH_SCOPE: "primitive:api primitive:read" },
 });
-const { ctx, ready, codeFlow, exchange } = oauthKit(fx);
+const kit = oauthKit(fx);
+const { ctx, ready, codeFlow, exchange, browser } = kit;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const whoami = (token) => call(fx.server.origin, "GET", "/v1/whoami", { token });
 
@@ -73,6 +74,28 @@ test("/v1/grants lists the caller's own grants and revokes one; other people's a
   assert.equal(revoked.status, 200);
   assert.equal(revoked.body.data.status, "revoked");
   assert.equal((await whoami(tokens.access_token)).status, 401);
+});
+
+test("/settings/connected-apps lists the person's grants in every org and revokes one with the session's CSRF token", async () => {
+  await ready();
+  const { params, verifier } = await codeFlow(ctx.who);
+  const tokens = await exchange(params, verifier);
+  const grantId = (await whoami(tokens.access_token)).body.data.key_id;
+  const { go } = await kit.authorize(ctx.who, { challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" });
+  const page = await go("/settings/connected-apps");
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /Primitive &lt;CLI&gt; &amp; co/);
+  assert.doesNotMatch(html.slice(html.indexOf(grantId) - 400, html.indexOf(grantId)), /last used not yet/, "the whoami above recorded its use");
+  assert.ok(html.includes(`value="${grantId}"`));
+  const csrf = html.match(/name="csrf" value="([^"]+)"/)[1];
+  const forged = await browser()("/settings/connected-apps", { method: "POST", body: new URLSearchParams({ csrf, action: "revoke", grant_id: grantId }) });
+  assert.equal(forged.status, 403, "another browser cannot use this session's token");
+  assert.equal((await whoami(tokens.access_token)).status, 200);
+  const revoked = await go("/settings/connected-apps", { method: "POST", body: new URLSearchParams({ csrf, action: "revoke", grant_id: grantId }) });
+  assert.equal(revoked.status, 303);
+  assert.equal((await whoami(tokens.access_token)).status, 401);
+  assert.ok(!(await (await go("/settings/connected-apps")).text()).includes(`value="${grantId}"`));
 });
 
 test("introspection answers the org's resource servers, and {active: false} to everyone else", async () => {

@@ -91,6 +91,13 @@ test("a person signs in, picks the org and allows access in Chromium; every page
     assert.match(back.searchParams.get("code"), /^[A-Za-z0-9_-]{64}$/);
     assert.equal(back.searchParams.get("state"), "chromium-state");
     assert.equal(back.searchParams.get("iss"), fx.server.origin);
+    await page.goto(`${fx.server.origin}/settings/connected-apps`);
+    await page.waitForSelector("text=Primitive CLI");
+    await check(page, "connected-apps", width);
+    const before = await page.locator("li.grant").count();
+    await page.getByRole("button", { name: "Revoke" }).first().click();
+    await page.waitForURL(/connected-apps$/);
+    assert.equal(await page.locator("li.grant").count(), before - 1, "one grant revoked from the page");
     await page.goto(`${fx.server.origin}/oauth/authorize?client_id=cli_${"0".repeat(32)}`);
     await check(page, "error", width);
     assert.deepEqual(cspErrors, [], "the page's own stylesheet is allowed by its CSP");

@@ -18,7 +18,7 @@ use keyward_core::digest::Digest32;
 use keyward_core::oauth::grant::{
     AccessRefusal, Exchange, Grant, Issue, Lifetimes, Outcome, Refresh,
 };
-use keyward_core::ratelimit::RateWindow;
+use keyward_core::ratelimit::{RateWindow, Reservation};
 use keyward_core::time::UnixTime;
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
@@ -141,6 +141,8 @@ struct Cell {
     grant: Option<Grant>,
     standing: Option<Option<GrantStanding>>,
     window: Option<RateWindow>,
+    reservation: Reservation,
+    last_touch_secs: u64,
 }
 
 #[durable_object]
@@ -314,6 +316,26 @@ impl GrantGate {
         })
     }
 
+    /// Records `last_used_at` at most once a minute, after the answer.
+    fn touch(&self, grant_id: &str, now: u64) {
+        let due = {
+            let mut cell = self.cell.borrow_mut();
+            let due = now >= cell.last_touch_secs + 60;
+            if due {
+                cell.last_touch_secs = now;
+            }
+            due
+        };
+        if let (true, Ok(db)) = (due, self.env.d1("DB")) {
+            let id = grant_id.to_owned();
+            self.state.wait_until(async move {
+                if let Err(error) = grants::touch(&db, &id, now).await {
+                    worker::console_error!("grant last_used_at update failed: {error}");
+                }
+            });
+        }
+    }
+
     async fn access(
         &self,
         grant_id: &str,
@@ -348,18 +370,29 @@ impl GrantGate {
             let stored = super::stored_window(&self.state).await?;
             self.cell.borrow_mut().window.get_or_insert(stored);
         }
-        let (decision, entries) = {
-            let mut cell = self.cell.borrow_mut();
+        // Write-ahead reservation, as in `KeyGate`: the stored counts run a few admissions
+        // ahead of the real ones, so a restart cannot reopen a spent window while most
+        // admissions write nothing.
+        let (decision, snapshot) = {
+            let mut guard = self.cell.borrow_mut();
+            let cell = &mut *guard;
             let window = cell.window.get_or_insert_with(RateWindow::default);
             let decision = window.check(now, limit);
-            (decision, window.entries())
+            let snapshot = decision
+                .allowed()
+                .then(|| window.reserve(&mut cell.reservation, now, limit, decision.granted))
+                .flatten();
+            (decision, snapshot)
         };
         if !decision.allowed() {
             return Ok(AccessAnswer::Limited {
                 retry_after: decision.reset_secs,
             });
         }
-        super::store_window(&self.state, entries).await?;
+        if let Some(snapshot) = snapshot {
+            super::store_window(&self.state, snapshot).await?;
+        }
+        self.touch(grant_id, now);
         Ok(AccessAnswer::Allowed {
             standing: record,
             scope,

@@ -4,6 +4,7 @@ mod admin;
 mod audit_log;
 mod authorize;
 mod browser;
+mod connected_apps;
 mod credentials;
 mod dev;
 mod entities;
@@ -43,6 +44,9 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         }
         (Method::Post, ["oauth", "register"]) => oauth::register(req, cx).await,
         (Method::Get | Method::Post, ["oauth", "authorize"]) => authorize::handle(req, cx).await,
+        (Method::Get | Method::Post, ["settings", "connected-apps"]) => {
+            connected_apps::handle(req, cx).await
+        }
         (Method::Post, ["oauth", "token"]) => oauth::token(req, cx).await,
         (Method::Post, ["oauth", "revoke"]) => oauth::revoke(req, cx).await,
         (Method::Post, ["oauth", "introspect"]) => oauth::introspect(req, cx).await,
@@ -78,6 +82,7 @@ pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             | ["admin", "bootstrap"]
             | ["admin", "signing-keys", "rotate"]
             | ["admin", "accounts"]
+            | ["settings", "connected-apps"]
             | ["auth", "login" | "logout" | "signup" | "orgs"]
             | ["auth", "email", "verify" | "resend"]
             | ["auth", "password", "change" | "reset"]

@@ -22,6 +22,9 @@ fieldset{border:1px solid #d5d9e1;border-radius:8px;margin:1rem 0;padding:.5rem 
 legend{font-weight:600;padding:0 .3rem}\
 .org{display:flex;gap:.5rem;align-items:baseline;margin:.4rem 0;font-weight:400}\
 .actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.25rem}\
+.grants{list-style:none;padding:0;margin:1rem 0 0}\
+.grant{border-top:1px solid #d5d9e1;padding:.75rem 0}\
+.grant p{margin:.2rem 0}.grant form{margin-top:.4rem}\
 button{font:inherit;padding:.6rem 1.2rem;border-radius:8px;border:1px solid #2856c3;background:#2856c3;color:#fff;cursor:pointer}\
 button.secondary{background:transparent;color:#2856c3}\
 :focus-visible{outline:3px solid #f0a500;outline-offset:2px}\

@@ -61,6 +61,15 @@ pub async fn standing(db: &D1Database, id: &str) -> worker::Result<Option<GrantS
     .await
 }
 
+/// Records use (the grant's object calls it at most once a minute).
+pub async fn touch(db: &D1Database, id: &str, now: u64) -> worker::Result<()> {
+    db.prepare("UPDATE grants SET last_used_at = ?1 WHERE id = ?2")
+        .bind(&[JsValue::from_f64(now as f64), id.into()])?
+        .run()
+        .await
+        .map(|_| ())
+}
+
 /// Ends a grant in the record (once); `ending` is `revoked`, `code_replay` or
 /// `refresh_reuse`.
 pub async fn end(db: &D1Database, id: &str, ending: &str, now: u64) -> worker::Result<()> {
@@ -145,4 +154,29 @@ pub async fn page_of(
     .all()
     .await?
     .results::<GrantListed>()
+}
+
+/// A grant as its person sees it across their orgs.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AccountGrant {
+    pub id: String,
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub org_name: String,
+    pub created_at: u64,
+    pub last_used_at: Option<u64>,
+    pub ended_at: Option<u64>,
+}
+
+/// Every grant an account made, in any org, oldest first (a person holds a handful).
+pub async fn of_account(db: &D1Database, account_id: &str) -> worker::Result<Vec<AccountGrant>> {
+    db.prepare(
+        "SELECT g.id, g.client_id, c.name AS client_name, o.name AS org_name, g.created_at, g.last_used_at, g.ended_at \
+         FROM grants g JOIN oauth_clients c ON c.id = g.client_id JOIN orgs o ON o.id = g.org_id \
+         WHERE g.account_id = ?1 ORDER BY g.created_at, g.id LIMIT 500",
+    )
+    .bind(&[account_id.into()])?
+    .all()
+    .await?
+    .results::<AccountGrant>()
 }
