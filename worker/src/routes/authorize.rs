@@ -11,7 +11,6 @@
 //! with the code's keyed hash bound to the client, the redirect URI, the PKCE challenge
 //! and the scope; the code goes to the redirect URI with `state` and `iss` (RFC 9207).
 
-use keyward_core::email::normalize_email;
 use keyward_core::oauth::authorize::{
     AuthorizeFailure, AuthorizeParams, AuthorizeRequest, PARAMETERS, redirect_location,
 };
@@ -27,8 +26,7 @@ use crate::context::Cx;
 use crate::http::ApiError;
 use crate::ids::{now_secs, rng};
 use crate::objects::grant_gate::{self, GrantAsk};
-use crate::routes::browser::BrowserSession;
-use crate::routes::login;
+use crate::routes::browser::{self, BrowserSession};
 use crate::routes::pages::{self, escape};
 use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
@@ -308,24 +306,11 @@ async fn sign_in(
         )
         .await
     };
-    let (Some(email), Some(password)) = (field(pairs, "email"), field(pairs, "password")) else {
-        return retry("Enter your email and password.").await;
-    };
-    let Ok(identifier) = normalize_email(email) else {
-        return retry("Invalid email or password.").await;
-    };
-    let rows = match login::check_password(cx, &identifier, password).await {
-        Ok(rows) => rows,
-        Err(error) if error.status == 429 => {
-            return retry("Too many attempts. Wait a minute and try again.").await;
-        }
-        Err(error) if error.status == 401 => return retry("Invalid email or password.").await,
-        Err(error) => return Err(error),
-    };
-    if login::unverified(cx, &rows[0]).is_err() {
-        return retry("Verify your email address first: follow the link we sent you.").await;
-    }
-    let session = BrowserSession::fresh(Some(rows[0].account_id.clone()));
+    let session =
+        match browser::sign_in(cx, field(pairs, "email"), field(pairs, "password")).await? {
+            Ok(session) => session,
+            Err(message) => return retry(message).await,
+        };
     let query = form::encode(
         &checked
             .carried

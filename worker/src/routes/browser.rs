@@ -103,3 +103,32 @@ fn cookie_name(req: &Request) -> &'static str {
         "kw_browser"
     }
 }
+
+/// A page's sign-in form checked like `/auth/login` (`login::check_password`, the same
+/// limit and audit): the signed-in session, or the message the form shows again.
+pub async fn sign_in(
+    cx: &Cx<'_>,
+    email: Option<&str>,
+    password: Option<&str>,
+) -> Result<Result<BrowserSession, &'static str>, crate::http::ApiError> {
+    let (Some(email), Some(password)) = (email, password) else {
+        return Ok(Err("Enter your email and password."));
+    };
+    let Ok(identifier) = keyward_core::email::normalize_email(email) else {
+        return Ok(Err("Invalid email or password."));
+    };
+    let rows = match crate::routes::login::check_password(cx, &identifier, password).await {
+        Ok(rows) => rows,
+        Err(error) if error.status == 429 => {
+            return Ok(Err("Too many attempts. Wait a minute and try again."));
+        }
+        Err(error) if error.status == 401 => return Ok(Err("Invalid email or password.")),
+        Err(error) => return Err(error),
+    };
+    if crate::routes::login::unverified(cx, &rows[0]).is_err() {
+        return Ok(Err(
+            "Verify your email address first: follow the link we sent you.",
+        ));
+    }
+    Ok(Ok(BrowserSession::fresh(Some(rows[0].account_id.clone()))))
+}

@@ -4,14 +4,12 @@
 //! check and login limit as `/auth/login`; every form carries the session's CSRF token,
 //! and every POST answers 303.
 
-use keyward_core::email::normalize_email;
 use keyward_core::time::UnixTime;
 use worker::{Method, Request};
 
 use crate::Outcome;
 use crate::context::Cx;
-use crate::routes::browser::BrowserSession;
-use crate::routes::login;
+use crate::routes::browser::{self, BrowserSession};
 use crate::routes::oauth::end_grant;
 use crate::routes::pages::{self, escape};
 use crate::store::grants;
@@ -42,27 +40,10 @@ pub async fn handle(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         (Some("signin"), _) => {
             let signed_out = BrowserSession::fresh(None);
             let retry = |message| render(req, cx, &signed_out, Some(message));
-            let (Some(email), Some(password)) = (field("email"), field("password")) else {
-                return retry("Enter your email and password.").await;
+            let signed_in = match browser::sign_in(cx, field("email"), field("password")).await? {
+                Ok(session) => session,
+                Err(message) => return retry(message).await,
             };
-            let Ok(identifier) = normalize_email(email) else {
-                return retry("Invalid email or password.").await;
-            };
-            let rows = match login::check_password(cx, &identifier, password).await {
-                Ok(rows) => rows,
-                Err(error) if error.status == 429 => {
-                    return retry("Too many attempts. Wait a minute and try again.").await;
-                }
-                Err(error) if error.status == 401 => {
-                    return retry("Invalid email or password.").await;
-                }
-                Err(error) => return Err(error),
-            };
-            if login::unverified(cx, &rows[0]).is_err() {
-                return retry("Verify your email address first: follow the link we sent you.")
-                    .await;
-            }
-            let signed_in = BrowserSession::fresh(Some(rows[0].account_id.clone()));
             Ok(pages::see_other(
                 PATH,
                 &[("Set-Cookie", signed_in.set_cookie(req, cx))],
