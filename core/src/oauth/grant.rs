@@ -156,8 +156,8 @@ pub enum Outcome {
     Revoked,
 }
 
-/// A code exchange (`grant_type=authorization_code`).
-#[derive(Clone, Copy, Debug)]
+/// A code exchange (`grant_type=authorization_code`). Its `Debug` hides the verifier.
+#[derive(Clone, Copy)]
 pub struct Exchange<'a> {
     /// Keyed hash of the presented code.
     pub code_hash: Digest32,
@@ -167,6 +167,16 @@ pub struct Exchange<'a> {
     pub redirect_uri: Option<&'a str>,
     /// `code_verifier` of the token request.
     pub code_verifier: Option<&'a str>,
+}
+
+impl core::fmt::Debug for Exchange<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Exchange")
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("code_verifier", &self.code_verifier.map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// A refresh (`grant_type=refresh_token`).
@@ -650,6 +660,13 @@ mod tests {
         let (unchanged, foreign) = grant.clone().refresh(&other, T0 + 1, lt, 0, issue(20));
         assert_eq!(refused(&foreign), Some(OAuthErrorCode::InvalidGrant));
         assert_eq!(unchanged, grant);
+    }
+
+    #[test]
+    fn an_exchange_never_prints_its_verifier() {
+        let printed = alloc::format!("{:?}", exchange(1, "client-a", Some(VERIFIER)));
+        assert!(!printed.contains(VERIFIER), "{printed}");
+        assert!(printed.contains("[redacted]"));
     }
 
     #[test]

@@ -27,8 +27,8 @@ use crate::context::Cx;
 use crate::http::ApiError;
 use crate::store::grants::{self, GrantStanding};
 
-/// What the worker asks a grant.
-#[derive(Debug, Serialize, Deserialize)]
+/// What the worker asks a grant. No `Debug`: an exchange carries the PKCE verifier.
+#[derive(Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum GrantAsk {
     /// Store a new pending grant (its code was just minted).
@@ -275,10 +275,10 @@ impl GrantGate {
                 grace_secs,
                 issue,
             ),
-            other => {
-                return Err(worker::Error::RustError(format!(
-                    "unexpected ask {other:?}"
-                )));
+            _ => {
+                return Err(worker::Error::RustError(
+                    "not a step of the grant's state machine".into(),
+                ));
             }
         };
         self.save(next).await?;

@@ -17,8 +17,8 @@ use crate::ids::now_secs;
 /// How long a browser session lasts.
 const LIFETIME_SECS: u64 = 3600;
 
-/// A verified (or fresh) browser session.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A verified (or fresh) browser session. No `Debug`: the nonce derives its CSRF token.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct BrowserSession {
     /// The signed-in account.
     #[serde(rename = "a")]
