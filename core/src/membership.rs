@@ -125,15 +125,21 @@ impl Standing<'_> {
     }
 }
 
-/// Refuses a change from `before` to `after` (a demotion, suspension or removal) that
-/// takes away the org's last active owner; `other_active_owners` counts the org's
-/// active owners other than the target.
+/// Whether a change from `before` to `after` takes an active owner away (a demotion,
+/// suspension or removal of one): the changes the last-owner rule looks at.
+#[must_use]
+pub fn takes_an_owner(before: Standing<'_>, after: Standing<'_>) -> bool {
+    before.is_active_owner() && !after.is_active_owner()
+}
+
+/// Refuses a change from `before` to `after` that takes away the org's last active
+/// owner; `other_active_owners` counts the org's active owners other than the target.
 pub fn keeps_an_owner(
     before: Standing<'_>,
     after: Standing<'_>,
     other_active_owners: u64,
 ) -> Result<(), LastOwner> {
-    if before.is_active_owner() && !after.is_active_owner() && other_active_owners == 0 {
+    if takes_an_owner(before, after) && other_active_owners == 0 {
         Err(LastOwner)
     } else {
         Ok(())

@@ -53,6 +53,15 @@ fn decode(bytes: &[u8]) -> Result<String, FormError> {
     String::from_utf8(out).map_err(|_| FormError::Malformed)
 }
 
+/// The value of `name` among decoded `pairs` (a name appears at most once).
+#[must_use]
+pub fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// Appends `text` form-encoded (unreserved bytes kept, space as `+`, the rest `%XX`).
 pub fn encode_into(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -106,6 +115,8 @@ mod tests {
                 ("flag".to_string(), String::new()),
             ]
         );
+        assert_eq!(value(&pairs, "state"), Some("x y"));
+        assert_eq!(value(&pairs, "missing"), None);
         assert_eq!(parse(b"a=1&a=2"), Err(FormError::Repeated));
         assert_eq!(parse(b"a=%zz"), Err(FormError::Malformed));
         assert_eq!(parse(b"a=%2"), Err(FormError::Malformed));

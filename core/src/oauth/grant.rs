@@ -80,6 +80,18 @@ pub enum Ending {
     RefreshReuse,
 }
 
+impl Ending {
+    /// The stable name stored with an ended grant and shown in audit entries.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::CodeReplay => "code_replay",
+            Self::RefreshReuse => "refresh_reuse",
+        }
+    }
+}
+
 /// A hash with the time it stops working.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Live {

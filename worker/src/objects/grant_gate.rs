@@ -13,13 +13,11 @@
 
 use std::cell::RefCell;
 
-use keyward_core::api_key::KeyRefusal;
 use keyward_core::digest::Digest32;
 use keyward_core::oauth::grant::{
     AccessRefusal, Exchange, Grant, Issue, Lifetimes, Outcome, Refresh,
 };
 use keyward_core::ratelimit::{RateWindow, Reservation};
-use keyward_core::time::UnixTime;
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
@@ -223,9 +221,7 @@ impl GrantGate {
                 standing,
             });
         };
-        let member_active = standing
-            .as_ref()
-            .is_some_and(|s| s.entity_status == "active" && s.ended_at.is_none());
+        let member_active = standing.as_ref().is_some_and(|s| s.refusal().is_none());
         let (next, outcome) = match ask {
             GrantAsk::Revoke { now } => grant.revoke(now),
             GrantAsk::RevokeToken { hash, now } => grant.revoke_by_token(&hash, now),
@@ -295,9 +291,7 @@ impl GrantGate {
         let grant = self.grant().await?;
         let live = match (&grant, standing) {
             (Some(grant), Some(standing))
-                if grant.check_access(&hash, now).is_ok()
-                    && standing.ended_at.is_none()
-                    && standing.entity_status == "active" =>
+                if grant.check_access(&hash, now).is_ok() && standing.refusal().is_none() =>
             {
                 Some(standing)
             }
@@ -358,12 +352,7 @@ impl GrantGate {
             Err(AccessRefusal::Expired) => return Ok(refused("oauth_expired", standing)),
             Err(AccessRefusal::Ended(_)) => return Ok(refused("oauth_grant_ended", standing)),
         };
-        if let Err(why) = KeyRefusal::check(
-            record.ended_at.is_some(),
-            None,
-            &record.entity_status,
-            UnixTime(now),
-        ) {
+        if let Some(why) = record.refusal() {
             return Ok(refused(&format!("oauth_{}", why.code()), standing));
         }
         if self.cell.borrow().window.is_none() {

@@ -67,14 +67,14 @@ pub async fn handle(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         return render(req, cx, &checked, &session, None).await;
     }
     let Some(session) =
-        session.filter(|s| field(&pairs, "csrf").is_some_and(|t| s.csrf_matches(cx, t)))
+        session.filter(|s| form::value(&pairs, "csrf").is_some_and(|t| s.csrf_matches(cx, t)))
     else {
         return Ok(pages::error_page(
             403,
             "This form has expired or did not come from this browser. Start again from the application.",
         ));
     };
-    match field(&pairs, "action") {
+    match form::value(&pairs, "action") {
         Some("signin") => sign_in(req, cx, &checked, &pairs).await,
         Some("approve") => approve(req, cx, &checked, &session, &pairs).await,
         Some("deny") => Ok(pages::see_other(
@@ -83,13 +83,6 @@ pub async fn handle(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         )),
         _ => Ok(pages::error_page(400, "Unknown action.")),
     }
-}
-
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// The core's checks of the request; `Err` holds the page or redirect that answers a
@@ -306,11 +299,16 @@ async fn sign_in(
         )
         .await
     };
-    let session =
-        match browser::sign_in(cx, field(pairs, "email"), field(pairs, "password")).await? {
-            Ok(session) => session,
-            Err(message) => return retry(message).await,
-        };
+    let session = match browser::sign_in(
+        cx,
+        form::value(pairs, "email"),
+        form::value(pairs, "password"),
+    )
+    .await?
+    {
+        Ok(session) => session,
+        Err(message) => return retry(message).await,
+    };
     let query = form::encode(
         &checked
             .carried
@@ -335,7 +333,7 @@ async fn approve(
         return Ok(pages::error_page(403, "Sign in first."));
     };
     let db = cx.env.d1("DB")?;
-    let org_id = field(pairs, "org_id").unwrap_or("");
+    let org_id = form::value(pairs, "org_id").unwrap_or("");
     let memberships = accounts::memberships(&db, account_id).await?;
     let Some(member) = memberships
         .iter()

@@ -32,11 +32,10 @@ pub struct BrowserSession {
 impl BrowserSession {
     /// A new session, signed in as `account_id` or not yet.
     pub fn fresh(account_id: Option<String>) -> Self {
-        let mut nonce = [0u8; 16];
-        rand_core::Rng::fill_bytes(&mut crate::ids::rng(), &mut nonce);
         Self {
             account_id,
-            nonce: hex_encode(&nonce),
+            // 16 random bytes in hex, as any session id.
+            nonce: crate::ids::session_id(),
             expires_at: now_secs() + LIFETIME_SECS,
         }
     }

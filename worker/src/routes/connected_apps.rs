@@ -23,12 +23,7 @@ pub async fn handle(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         return render(req, cx, &session, None).await;
     }
     let pairs = crate::http::form_body(req).await?;
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| keyward_core::oauth::form::value(&pairs, name);
     let Some(session) = session.filter(|s| field("csrf").is_some_and(|t| s.csrf_matches(cx, t)))
     else {
         return Ok(pages::error_page(

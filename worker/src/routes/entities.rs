@@ -162,7 +162,7 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
 
 /// Whether changing `before` into `after` takes an active owner away.
 fn takes_an_owner(before: &Entity, after: &Entity) -> bool {
-    standing(before).is_active_owner() && !standing(after).is_active_owner()
+    membership::takes_an_owner(standing(before), standing(after))
 }
 
 fn standing(e: &Entity) -> Standing<'_> {

@@ -11,9 +11,9 @@
 use keyward_core::bearer::Bearer;
 use keyward_core::oauth::error::{OAuthError, OAuthErrorCode};
 use keyward_core::oauth::grant::{self, Ending, Issue};
-use keyward_core::oauth::metadata;
 use keyward_core::oauth::registration::ClientMetadataRequest;
 use keyward_core::oauth::token::{AuthorizationCode, GrantId, OAuthToken, OAuthTokenKind};
+use keyward_core::oauth::{form, metadata};
 use serde::Deserialize;
 use serde_json::json;
 use worker::Request;
@@ -117,11 +117,7 @@ pub async fn register(req: &mut Request, cx: &Cx<'_>) -> Outcome {
 
 /// One parameter of a form, if present and not empty.
 fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
+    form::value(pairs, name).filter(|v| !v.is_empty())
 }
 
 fn oauth_error(code: OAuthErrorCode, description: &'static str) -> ApiError {
@@ -238,8 +234,7 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             Ok(http::bare_ok(200, &body))
         }
         grant::Outcome::Ended(ending) => {
-            let name = ending_name(ending);
-            grants::end(&db, &grant_id.to_hex(), name, now).await?;
+            grants::end(&db, &grant_id.to_hex(), ending.as_str(), now).await?;
             audit::append(
                 cx,
                 AuditEvent {
@@ -264,15 +259,6 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         grant::Outcome::AlreadyEnded(_) | grant::Outcome::Revoked | grant::Outcome::Repeat => Err(
             oauth_error(OAuthErrorCode::InvalidGrant, "the grant has ended"),
         ),
-    }
-}
-
-/// The D1 name of how a grant ended.
-fn ending_name(ending: Ending) -> &'static str {
-    match ending {
-        Ending::Revoked => "revoked",
-        Ending::CodeReplay => "code_replay",
-        Ending::RefreshReuse => "refresh_reuse",
     }
 }
 
@@ -327,7 +313,7 @@ pub async fn revoke(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             };
             let answer: StepAnswer = grant_gate::ask(cx, &id, &ask).await?;
             if answer.outcome == grant::Outcome::Revoked {
-                grants::end(&db, &id, "revoked", now).await?;
+                grants::end(&db, &id, Ending::Revoked.as_str(), now).await?;
                 audit_revoked(cx, &standing);
             }
         }
@@ -356,7 +342,7 @@ pub async fn end_grant(
     standing: &grants::GrantStanding,
 ) -> Result<(), ApiError> {
     let now = now_secs();
-    grants::end(db, &standing.id, "revoked", now).await?;
+    grants::end(db, &standing.id, Ending::Revoked.as_str(), now).await?;
     let _: StepAnswer = grant_gate::ask(cx, &standing.id, &GrantAsk::Revoke { now }).await?;
     audit_revoked(cx, standing);
     Ok(())

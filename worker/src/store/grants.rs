@@ -50,6 +50,21 @@ pub struct GrantStanding {
     pub ended_at: Option<u64>,
 }
 
+impl GrantStanding {
+    /// Why the grant may not act now, if it may not: its record ended, or its person's
+    /// membership or account is not active (decided by the core, as for keys).
+    pub fn refusal(&self) -> Option<keyward_core::api_key::KeyRefusal> {
+        keyward_core::api_key::KeyRefusal::check(
+            self.ended_at.is_some(),
+            None,
+            &self.entity_status,
+            // No expiry is passed, so the time is not read.
+            keyward_core::time::UnixTime(0),
+        )
+        .err()
+    }
+}
+
 pub async fn standing(db: &D1Database, id: &str) -> worker::Result<Option<GrantStanding>> {
     db.prepare(
         "SELECT g.id, g.client_id, g.org_id, g.entity_id, e.role, \
