@@ -128,7 +128,7 @@ test("invitations: create the account on accept, once; expired, withdrawn and re
   const b = await owner().post("/v1/members", { email: existing, role: "member" });
   assert.equal(a.status, 202);
   assert.equal(withoutRequestId({ ...a, body: { ...a.body, data: { ...a.body.data, email: "-" } } }), withoutRequestId({ ...b, body: { ...b.body, data: { ...b.body.data, email: "-" } } }));
-  assert.equal(a.text.replace(fresh, "-").replace(a.body.error?.request_id ?? "", ""), b.text.replace(existing, "-"), "byte-identical but for the address");
+  assert.equal(a.text.replace(fresh, "-"), b.text.replace(existing, "-"), "byte-identical but for the address");
 
   const token = tokenIn(await mailTo(fresh, /invited/), "i");
   const pending = (await owner().get("/v1/invitations")).body.data;

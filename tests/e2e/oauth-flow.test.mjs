@@ -19,6 +19,7 @@ test("authorization code with PKCE, whoami with the access token, refresh with r
   const acme = (await client(fx.server.origin, fx.owner.plain_key).get("/v1/whoami")).body.data.org_id;
   const { params, verifier, orgs } = await codeFlow(ctx.who, {});
   assert.equal(orgs.length, 2, "the person's personal org and acme");
+  assert.ok(orgs.includes(acme), "acme is offered on the consent page");
   assert.equal(params.get("iss"), fx.server.origin);
   const tokens = await exchange(params, verifier);
   assert.match(tokens.access_token, /^prim_oat_[A-Za-z0-9_-]{64}$/);
@@ -31,7 +32,7 @@ test("authorization code with PKCE, whoami with the access token, refresh with r
   assert.equal(me.body.data.client_id, ctx.client.client_id);
   assert.match(me.body.data.key_id, /^[0-9a-f]{32}$/);
   assert.equal(me.headers.get("ratelimit-limit"), "600");
-  assert.ok([orgs[0]].includes(me.body.data.org_id));
+  assert.equal(me.body.data.org_id, orgs[0], "the org chosen on the consent page");
 
   const refreshed = await oauth.processRefreshTokenResponse(ctx.as, ctx.client, await oauth.refreshTokenGrantRequest(ctx.as, ctx.client, oauth.None(), tokens.refresh_token, insecure));
   assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
@@ -48,7 +49,6 @@ test("authorization code with PKCE, whoami with the access token, refresh with r
   assert.ok(events.includes("oauth.refresh_reuse"), events.join(","));
   assert.ok(events.includes("oauth.grant_issued"));
   assert.equal(fx.server.sql(`SELECT ending FROM grants WHERE id = '${me.body.data.key_id}'`)[0].ending, "refresh_reuse");
-  void acme;
 });
 
 test("the code is single use, bound to its verifier and client; a replay ends what it issued", async () => {

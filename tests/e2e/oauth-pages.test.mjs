@@ -3,7 +3,8 @@
 // redirect URI with a code. Each page (sign-in, consent, error) is screenshotted at
 // 1280 and 320 px wide into .cache/screenshots/ (ignored by git) for people to look at,
 // and checked for what a reader needs: labels, lang, no horizontal scrolling at 320 px,
-// and a CSP that lets the one stylesheet apply.
+// a CSP that lets the one stylesheet apply, and no request to another origin. The
+// connected-apps page is covered signed in (revoking from it) and signed out.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -72,6 +73,11 @@ test("a person signs in, picks the org and allows access in Chromium; every page
     const page = await context.newPage();
     const cspErrors = [];
     page.on("console", (m) => /Content Security Policy/.test(m.text()) && cspErrors.push(m.text()));
+    // Every request the pages make goes to the service (or, after consent, the client's
+    // redirect URI): nothing loads from another origin.
+    const foreign = [];
+    const allowed = new Set([new URL(fx.server.origin).origin, new URL(redirect).origin]);
+    page.on("request", (r) => !allowed.has(new URL(r.url()).origin) && foreign.push(r.url()));
     await page.goto(url);
     await check(page, "sign-in", width);
     await page.getByLabel("Password").fill("wrong-password-here");
@@ -101,7 +107,15 @@ test("a person signs in, picks the org and allows access in Chromium; every page
     await page.goto(`${fx.server.origin}/oauth/authorize?client_id=cli_${"0".repeat(32)}`);
     await check(page, "error", width);
     assert.deepEqual(cspErrors, [], "the page's own stylesheet is allowed by its CSP");
+    assert.deepEqual(foreign, [], "nothing loads from another origin");
     await context.close();
+    // A browser that never signed in sees the connected-apps sign-in form.
+    const fresh = await browser.newContext({ viewport: { width, height: 800 } });
+    const signedOut = await fresh.newPage();
+    await signedOut.goto(`${fx.server.origin}/settings/connected-apps`);
+    await signedOut.waitForSelector("text=Sign in to see the applications");
+    await check(signedOut, "connected-apps-sign-in", width);
+    await fresh.close();
   }
   assert.equal(received.length, 2, "the browser reached the client's redirect URI once per run");
 });
