@@ -53,13 +53,16 @@ if ! have chromium || ! have chromedriver; then
     || fail "apt-get install chromium chromium-driver"
 fi
 
-# 5. npm dependencies, reinstalled only when package-lock.json changed.
-stamp=node_modules/.keyward-lock-stamp
-lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
-  step "npm ci"
-  npm ci --no-audit --no-fund || fail "npm ci"
-  echo "$lock_sum" > "$stamp"
-fi
+# 5. npm dependencies, reinstalled only when a package-lock.json changed: the project's,
+#    and the conformance tools' (their own folder, so their Node 22 never shadows ours).
+for dir in . tests/conformance; do
+  stamp=$dir/node_modules/.keyward-lock-stamp
+  lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+    step "npm ci ($dir)"
+    npm ci --prefix "$dir" --no-audit --no-fund || fail "npm ci in $dir"
+    echo "$lock_sum" > "$stamp"
+  fi
+done
 
 echo "[setup] ready: $(rustc --version), wasm-bindgen $WASM_BINDGEN_VERSION, node $(node --version), $(chromium --version 2>/dev/null | head -1)"

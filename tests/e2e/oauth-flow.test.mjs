@@ -4,13 +4,16 @@
 // exchanges the code with PKCE, calls /v1 with the access token, refreshes with
 // rotation, detects reuse, revokes; races of one code and one refresh token have
 // exactly one winner; the pages refuse forged forms and carry their security headers.
+// The per-grant limit is set to 1,200 a minute, so the grant's object leases admissions
+// (two at a time) as a busy key's does: every "on the next request" below holds with
+// leases held by the isolate.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as oauth from "oauth4webapi";
 import { call, client, useKeyward } from "./helpers.mjs";
 import { REDIRECT, formOf, insecure, oauthKit } from "./oauth-helpers.mjs";
 
-const fx = useKeyward({ prefix: "prim" });
+const fx = useKeyward({ prefix: "prim", vars: { OAUTH_RATE_LIMIT_RPM: "1200" } });
 const kit = oauthKit(fx);
 const { ctx, ready, browser, person, codeFlow, exchange } = kit;
 
@@ -31,7 +34,7 @@ test("authorization code with PKCE, whoami with the access token, refresh with r
   assert.equal(me.body.data.auth_method, "oauth");
   assert.equal(me.body.data.client_id, ctx.client.client_id);
   assert.match(me.body.data.key_id, /^[0-9a-f]{32}$/);
-  assert.equal(me.headers.get("ratelimit-limit"), "600");
+  assert.equal(me.headers.get("ratelimit-limit"), "1200", "OAUTH_RATE_LIMIT_RPM, as set above");
   assert.equal(me.body.data.org_id, orgs[0], "the org chosen on the consent page");
 
   const refreshed = await oauth.processRefreshTokenResponse(ctx.as, ctx.client, await oauth.refreshTokenGrantRequest(ctx.as, ctx.client, oauth.None(), tokens.refresh_token, insecure));
@@ -166,4 +169,28 @@ test("the pages: forged or missing CSRF tokens fail, a GET never grants, errors 
   assert.equal(back.searchParams.get("iss"), fx.server.origin);
   const plain = new URL((await go(q({ code_challenge_method: "plain" }))).headers.get("location"));
   assert.equal(plain.searchParams.get("error"), "invalid_request");
+});
+
+test("a busy grant spending leased admissions never exceeds its limit, and a revocation holds on the very next request", async () => {
+  await ready();
+  const whoami = (token) => call(fx.server.origin, "GET", "/v1/whoami", { token, timeoutMs: 30_000 });
+  const burst = (n, token) => Promise.all(Array.from({ length: n }, () => whoami(token)));
+  const tally = (results) => results.reduce((t, r) => ({ ...t, [r.status]: (t[r.status] ?? 0) + 1 }), {});
+
+  const first = await codeFlow(ctx.who);
+  const busy = await exchange(first.params, first.verifier);
+  const results = [];
+  for (let round = 0; round < 4; round++) results.push(...(await burst(325, busy.access_token)));
+  const counts = tally(results);
+  assert.ok(counts[200] <= 1200, `${counts[200]} admitted over a limit of 1200`);
+  assert.ok(counts[200] >= 1150, `${counts[200]} admitted: leases may waste a few, not many`);
+  assert.equal(counts[200] + counts[429], 1300, JSON.stringify(counts));
+  const limited = results.find((r) => r.status === 429);
+  assert.ok(Number(limited.headers.get("retry-after")) > 0);
+
+  const { params, verifier } = await codeFlow(ctx.who);
+  const tokens = await exchange(params, verifier);
+  assert.deepEqual(tally(await burst(40, tokens.access_token)), { 200: 40 }, "leases taken");
+  await oauth.processRevocationResponse(await oauth.revocationRequest(ctx.as, ctx.client, oauth.None(), tokens.access_token, insecure));
+  assert.deepEqual(tally(await burst(100, tokens.access_token)), { 401: 100 }, "no leased admission outlives the revocation");
 });

@@ -49,9 +49,18 @@ export function oauthKit(fx, { clientName = "Primitive <CLI> & co" } = {}) {
 
   /** Runs the pages for `who` and returns the callback URL the browser was sent to. */
   async function authorize(who, { org, state = oauth.generateRandomState(), challenge } = {}) {
-    const go = browser();
     const url = new URL(ctx.as.authorization_endpoint);
     for (const [k, v] of Object.entries({ client_id: ctx.client.client_id, redirect_uri: REDIRECT, response_type: "code", code_challenge: challenge, code_challenge_method: "S256", state })) url.searchParams.set(k, v);
+    return { ...(await approve(url, who, { org })), state };
+  }
+
+  /**
+   * Opens the authorization request `url` (built by any client) in a fresh browser, signs
+   * `who` in, picks `org` (default: the first offered) and approves. Returns the callback
+   * URL the last 303 sends the browser to (not followed), the orgs offered, and the browser.
+   */
+  async function approve(url, who, { org } = {}) {
+    const go = browser();
     const signIn = await go(url);
     assert.equal(signIn.status, 200);
     const form = formOf(await signIn.text());
@@ -63,7 +72,7 @@ export function oauthKit(fx, { clientName = "Primitive <CLI> & co" } = {}) {
     const orgs = [...html.matchAll(/name="org_id" value="([^"]+)"/g)].map((m) => m[1]);
     const approved = await go("/oauth/authorize", { method: "POST", body: new URLSearchParams({ ...formOf(html), action: "approve", org_id: org ?? orgs[0] }) });
     assert.equal(approved.status, 303);
-    return { callback: new URL(approved.headers.get("location")), state, orgs, go };
+    return { callback: new URL(approved.headers.get("location")), orgs, go };
   }
 
   async function codeFlow(who, opts = {}) {
@@ -90,5 +99,5 @@ export function oauthKit(fx, { clientName = "Primitive <CLI> & co" } = {}) {
     ctx.who = await person();
     })());
 
-  return { ctx, ready, browser, person, authorize, codeFlow, exchange };
+  return { ctx, ready, browser, person, authorize, approve, codeFlow, exchange };
 }

@@ -3,7 +3,9 @@
 // OAUTH_CODE_TTL_SECONDS, an access token after OAUTH_ACCESS_TOKEN_TTL_SECONDS, a
 // refresh token after OAUTH_REFRESH_TOKEN_TTL_SECONDS; a refresh never widens scope;
 // `/v1/grants` lists and revokes the caller's own grants; `/oauth/introspect` answers a
-// resource server of the org, and `{"active": false}` to any other.
+// resource server of the org, and `{"active": false}` to any other; with
+// REFRESH_REUSE_GRACE_SECONDS set, an identical retry of the latest rotation gets the
+// same answer, and anything else is still reuse.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as oauth from "oauth4webapi";
@@ -12,7 +14,7 @@ import { REDIRECT, formPost, oauthKit } from "./oauth-helpers.mjs";
 
 const fx = useKeyward({
   prefix: "prim",
-  vars: { OAUTH_CODE_TTL_SECONDS: "2", OAUTH_ACCESS_TOKEN_TTL_SECONDS: "2", OAUTH_REFRESH_TOKEN_TTL_SECONDS: "6", OAUTH_SCOPE: "primitive:api primitive:read" },
+  vars: { OAUTH_CODE_TTL_SECONDS: "2", OAUTH_ACCESS_TOKEN_TTL_SECONDS: "2", OAUTH_REFRESH_TOKEN_TTL_SECONDS: "6", OAUTH_SCOPE: "primitive:api primitive:read", REFRESH_REUSE_GRACE_SECONDS: "3" },
 });
 const kit = oauthKit(fx);
 const { ctx, ready, codeFlow, exchange, browser } = kit;
@@ -31,7 +33,9 @@ test("codes, access tokens and refresh tokens stop working at their lifetimes", 
   const { params, verifier } = await codeFlow(ctx.who);
   const tokens = await exchange(params, verifier);
   assert.equal(tokens.expires_in, 2);
-  assert.equal((await whoami(tokens.access_token)).status, 200);
+  const fresh = await whoami(tokens.access_token);
+  assert.equal(fresh.status, 200);
+  assert.equal(fresh.headers.get("ratelimit-limit"), "600", "the default per-grant limit");
   await sleep(2200);
   assert.equal((await whoami(tokens.access_token)).status, 401, "the access token expired");
   const refreshed = await formPost(fx.server.origin, { grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: ctx.client.client_id });
@@ -39,6 +43,37 @@ test("codes, access tokens and refresh tokens stop working at their lifetimes", 
   await sleep(6200);
   const stale = await formPost(fx.server.origin, { grant_type: "refresh_token", refresh_token: refreshed.body.refresh_token, client_id: ctx.client.client_id });
   assert.equal(stale.body.error, "invalid_grant", "the refresh token expired");
+});
+
+test("within the reuse grace an identical retry gets the same tokens; a changed retry is refused; after the grace reuse ends the grant", async () => {
+  await ready();
+  const { params, verifier } = await codeFlow(ctx.who);
+  const tokens = await exchange(params, verifier);
+  const refresh = (refresh_token, extra = {}) => formPost(fx.server.origin, { grant_type: "refresh_token", refresh_token, client_id: ctx.client.client_id, ...extra });
+  // 20 honest parallel refreshes of one token (a client that lost a response and retried):
+  // one rotation, and every answer carries its very tokens.
+  const answers = await Promise.all(Array.from({ length: 20 }, () => refresh(tokens.refresh_token)));
+  assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+  assert.equal(new Set(answers.map((a) => a.body.refresh_token)).size, 1, "one successor");
+  assert.equal(new Set(answers.map((a) => a.body.access_token)).size, 1);
+  assert.equal(answers[0].headers.get("cache-control"), "no-store");
+  const rotated = answers[0].body;
+  assert.notEqual(rotated.refresh_token, tokens.refresh_token);
+  const changed = await refresh(tokens.refresh_token, { scope: "primitive:read" });
+  assert.equal(changed.body.error, "invalid_grant", "a retry asking another scope is not identical");
+  assert.equal((await whoami(rotated.access_token)).status, 200, "and it ended nothing");
+  const next = await refresh(rotated.refresh_token);
+  assert.equal(next.status, 200, "the successor rotates as usual");
+  const older = await refresh(tokens.refresh_token);
+  assert.equal(older.body.error, "invalid_grant", "only the latest rotation is repeated: an older token is reuse");
+  assert.equal((await whoami(next.body.access_token)).status, 401, "reuse ended the grant");
+
+  const second = await codeFlow(ctx.who);
+  const late = await exchange(second.params, second.verifier);
+  const once = await refresh(late.refresh_token);
+  await sleep(3200);
+  assert.equal((await refresh(late.refresh_token)).body.error, "invalid_grant", "a retry after the grace is reuse");
+  assert.equal((await refresh(once.body.refresh_token)).body.error, "invalid_grant", "which ended the grant");
 });
 
 test("a refresh keeps or narrows the scope, never widens it", async () => {

@@ -20,54 +20,15 @@ use worker::Request;
 use crate::context::Cx;
 use crate::http::ApiError;
 use crate::ids::now_secs;
-use crate::lease::{self, RateInfo};
+use crate::lease;
 use crate::lookup_memo;
 use crate::objects::grant_gate::{self, AccessAnswer, GrantAsk};
 use crate::objects::key_gate::{GateAnswer, GateRequest, KeyRef};
+use crate::principal::Principal;
 use crate::signing;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{KeyLocator, KeyRecord};
 use crate::store::sessions;
-
-/// An authenticated caller.
-pub struct Principal {
-    pub org_id: String,
-    pub entity_id: String,
-    /// The person's account, for a session (keys and certificates act for the
-    /// membership alone).
-    pub account_id: Option<String>,
-    /// The OAuth client, for an access token.
-    pub client_id: Option<String>,
-    pub role: String,
-    /// The key, certificate or session the request presented.
-    pub credential_id: String,
-    pub key_prefix: String,
-    pub auth_method: &'static str,
-    pub namespaces: Vec<String>,
-    /// Keys and certificates are rate-limited (SPEC §6); sessions are not.
-    pub rate: Option<RateInfo>,
-}
-
-impl Principal {
-    /// Owners and admins manage their org.
-    pub fn is_admin(&self) -> bool {
-        keyward_core::rules::is_admin_role(&self.role)
-    }
-
-    /// An audit entry of `event` done by this caller, in their org.
-    pub fn audit(&self, event: &'static str) -> AuditEvent {
-        AuditEvent::by(&self.org_id, &self.entity_id, event)
-    }
-
-    /// The caller as the core's access rules see it, acting on an entity that is
-    /// (`is_target`) or is not themselves.
-    pub fn acting_on(&self, is_target: bool) -> keyward_core::access::Actor<'_> {
-        keyward_core::access::Actor {
-            role: &self.role,
-            is_target,
-        }
-    }
-}
 
 /// Authenticates the request's credential (a bearer token or, without an
 /// `Authorization` header, a verified client certificate) and, for keys and
@@ -148,8 +109,8 @@ async fn admit(
     let now_ms = worker::Date::now().as_millis();
     let digest = secret.map(|s| hex_encode(&sha256(s.as_bytes())));
     let object = locator.object_name();
-    if let Some((key, rate)) = lease::spend(&object, now_ms, digest.as_deref()) {
-        return Ok(principal(key, rate));
+    if let Some(caller) = lease::spend(&object, now_ms, digest.as_deref()) {
+        return Ok(caller);
     }
     let mut ask = GateRequest {
         locator,
@@ -179,37 +140,7 @@ async fn admit(
         };
     }
     match answer {
-        GateAnswer::Allowed {
-            key,
-            limit,
-            remaining,
-            reset,
-            granted,
-            expires_ms,
-        } => {
-            let spare = granted.saturating_sub(1);
-            if spare > 0 {
-                let lease = lease::Lease {
-                    key: key.clone(),
-                    limit,
-                    remaining,
-                    reset,
-                    left: spare,
-                    expires_ms,
-                    digest,
-                };
-                lease::keep(object, lease);
-            }
-            let reset = if remaining + spare > 0 { 0 } else { reset };
-            Ok(principal(
-                key,
-                RateInfo {
-                    limit,
-                    remaining: remaining + spare,
-                    reset,
-                },
-            ))
-        }
+        GateAnswer::Allowed { key, admitted } => Ok(admitted.admit(object, principal(key), digest)),
         GateAnswer::Limited { retry_after, .. } => Err(ApiError::rate_limited(
             retry_after,
             "rate limit exceeded for this API key",
@@ -219,7 +150,7 @@ async fn admit(
     }
 }
 
-fn principal(key: KeyRecord, rate: RateInfo) -> Principal {
+fn principal(key: KeyRecord) -> Principal {
     Principal {
         namespaces: serde_json::from_str(&key.namespaces).unwrap_or_default(),
         auth_method: if key.scheme == "certificate" {
@@ -234,7 +165,7 @@ fn principal(key: KeyRecord, rate: RateInfo) -> Principal {
         role: key.role,
         credential_id: key.id,
         key_prefix: key.key_prefix,
-        rate: Some(rate),
+        rate: None,
     }
 }
 
@@ -304,42 +235,44 @@ async fn session(
 }
 
 /// An OAuth access token: its grant's object answers whether it is live, the grant's
-/// standing (membership and account, live) and the per-grant rate limit in one call.
+/// standing (membership and account, live) and the per-grant rate limit in one call,
+/// and for a busy grant leases admissions for this very token as a key's gate does.
 async fn access_token(
     cx: &Cx<'_>,
     token: &keyward_core::bearer::OAuthToken,
     shown: Option<String>,
 ) -> Result<Principal, ApiError> {
     let grant_id = token.grant().to_hex();
+    let hash = token.keyed_hash(cx.config.hash_secret.expose());
+    let digest = Some(hex_encode(&hash));
+    let now_ms = worker::Date::now().as_millis();
+    let object = grant_gate::object_name(&grant_id);
+    if let Some(caller) = lease::spend(&object, now_ms, digest.as_deref()) {
+        return Ok(caller);
+    }
     let ask = GrantAsk::Access {
-        hash: token.keyed_hash(cx.config.hash_secret.expose()),
-        now_ms: worker::Date::now().as_millis(),
+        hash,
+        now_ms,
         limit: cx.config.oauth_rate_limit_rpm,
     };
     match grant_gate::ask::<AccessAnswer>(cx, &grant_id, &ask).await? {
-        AccessAnswer::Allowed {
-            standing,
-            limit,
-            remaining,
-            reset,
-            ..
-        } => Ok(Principal {
-            org_id: standing.org_id,
-            entity_id: standing.entity_id,
-            account_id: None,
-            client_id: Some(standing.client_id),
-            role: standing.role,
-            credential_id: standing.id,
-            key_prefix: token.key_prefix().to_owned(),
-            auth_method: "oauth",
-            // A grant reaches every namespace of its org (the Primitive seed's full API access).
-            namespaces: vec!["*".to_owned()],
-            rate: Some(RateInfo {
-                limit,
-                remaining,
-                reset,
-            }),
-        }),
+        AccessAnswer::Allowed { standing, admitted } => {
+            let caller = Principal {
+                org_id: standing.org_id,
+                entity_id: standing.entity_id,
+                account_id: None,
+                client_id: Some(standing.client_id),
+                role: standing.role,
+                credential_id: standing.id,
+                key_prefix: token.key_prefix().to_owned(),
+                auth_method: "oauth",
+                // A grant reaches every namespace of its org (the Primitive seed's full
+                // API access).
+                namespaces: vec!["*".to_owned()],
+                rate: None,
+            };
+            Ok(admitted.admit(object, caller, digest))
+        }
         AccessAnswer::Limited { retry_after } => Err(ApiError::rate_limited(
             retry_after,
             "rate limit exceeded for this OAuth grant",

@@ -15,6 +15,7 @@
 //! | `OAUTH_REFRESH_TOKEN_TTL_SECONDS` | var | `7776000` | lifetime of each OAuth refresh token (90 days) |
 //! | `OAUTH_CODE_TTL_SECONDS` | var | `600` | lifetime of an authorization code |
 //! | `OAUTH_RATE_LIMIT_RPM` | var | `600` | requests per rolling minute of one OAuth grant's access tokens |
+//! | `REFRESH_REUSE_GRACE_SECONDS` | var | `0` | within this many seconds of a rotation, an identical retry with the spent refresh token gets the same tokens again instead of revoking the grant (at most 300) |
 //! | `OAUTH_SCOPE` | var | `keyward:api` | the scopes the OAuth server offers, space-separated (the Primitive seed's `primitive:api` by setting) |
 //! | `SELF_REGISTRATION_ENABLED` | var | `false` | `POST /auth/signup` is open |
 //! | `ALLOW_UNVERIFIED_EMAIL_LOGIN` | var | `false` | password login before the email is verified |
@@ -60,6 +61,9 @@ pub struct Config {
     pub oauth_lifetimes: keyward_core::oauth::grant::Lifetimes,
     /// `OAUTH_RATE_LIMIT_RPM`: the exact per-grant limit of access tokens.
     pub oauth_rate_limit_rpm: u32,
+    /// `REFRESH_REUSE_GRACE_SECONDS`: how long after a rotation an identical retry is
+    /// answered again rather than treated as reuse.
+    pub refresh_reuse_grace_secs: u64,
     pub self_registration: bool,
     pub allow_unverified_login: bool,
     pub mail: MailTransport,
@@ -170,22 +174,32 @@ impl Config {
             &var(env, "OAUTH_SCOPE").unwrap_or_else(|| "keyward:api".into()),
         )
         .map_err(|_| misconfigured("OAUTH_SCOPE must be space-separated scope tokens"))?;
-        let seconds = |name: &str, default: u64, max: u64| {
+        let seconds = |name: &str, default: u64, allowed: std::ops::RangeInclusive<u64>| {
             var(env, name)
                 .map_or(Ok(default), |v| v.parse::<u64>())
                 .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| misconfigured(&format!("{name} must be 1-{max}")))
+                .filter(|n| allowed.contains(n))
+                .ok_or_else(|| {
+                    misconfigured(&format!(
+                        "{name} must be {}-{}",
+                        allowed.start(),
+                        allowed.end()
+                    ))
+                })
         };
         let defaults = keyward_core::oauth::grant::Lifetimes::default();
         let oauth_lifetimes = keyward_core::oauth::grant::Lifetimes {
-            access: seconds("OAUTH_ACCESS_TOKEN_TTL_SECONDS", defaults.access, 86_400)?,
+            access: seconds(
+                "OAUTH_ACCESS_TOKEN_TTL_SECONDS",
+                defaults.access,
+                1..=86_400,
+            )?,
             refresh: seconds(
                 "OAUTH_REFRESH_TOKEN_TTL_SECONDS",
                 defaults.refresh,
-                365 * 86_400,
+                1..=365 * 86_400,
             )?,
-            code: seconds("OAUTH_CODE_TTL_SECONDS", defaults.code, 600)?,
+            code: seconds("OAUTH_CODE_TTL_SECONDS", defaults.code, 1..=600)?,
         };
         let oauth_rate_limit_rpm = var(env, "OAUTH_RATE_LIMIT_RPM")
             .map_or(Ok(600), |v| v.parse::<u32>())
@@ -224,6 +238,7 @@ impl Config {
             oauth_scopes,
             oauth_lifetimes,
             oauth_rate_limit_rpm,
+            refresh_reuse_grace_secs: seconds("REFRESH_REUSE_GRACE_SECONDS", 0, 0..=300)?,
             self_registration: flag("SELF_REGISTRATION_ENABLED")?,
             allow_unverified_login: flag("ALLOW_UNVERIFIED_EMAIL_LOGIN")?,
             mail,

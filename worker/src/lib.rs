@@ -15,8 +15,9 @@
 //! ```
 //!
 //! Modules import downward only: routes → `auth.rs` → `objects/` and `lease.rs` →
-//! `store/`; `context.rs` (the request context `Cx`), `config.rs`, `http.rs` and
-//! `ids.rs` sit at the bottom, where every layer may reach them.
+//! `principal.rs` (the authenticated caller) → `store/`; `context.rs` (the request
+//! context `Cx`), `config.rs`, `http.rs` and `ids.rs` sit at the bottom, where every
+//! layer may reach them.
 //!
 //! It does not: hold secrets in logs (only 12-character key prefixes), read the clock
 //! or RNG inside the core (it passes them in), or trust KV for anything that must be
@@ -31,6 +32,7 @@ mod lease;
 mod lookup_memo;
 mod mail;
 mod objects;
+mod principal;
 mod routes;
 mod signing;
 mod store;

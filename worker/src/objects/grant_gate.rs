@@ -6,7 +6,11 @@
 //! time, so under any concurrency exactly one presentation of a code or refresh token
 //! wins. It answers access-token checks with the grant's live standing (the membership
 //! and account, loaded from D1 and dropped by `/invalidate`) and the per-grant rate
-//! window (`OAUTH_RATE_LIMIT_RPM`) in the same call: one storage hop per `/v1` request.
+//! window (`OAUTH_RATE_LIMIT_RPM`) in the same call: at most one storage hop per `/v1`
+//! request. Busy grants get short leases of admissions for one access token, exactly
+//! as busy keys do (`admission.rs`); whatever ends the grant or changes its standing
+//! waits until those leases have expired before it is acknowledged ([`step`],
+//! [`invalidate_all`]), so the next request after it is refused everywhere.
 
 // The `durable_object` macro generates undocumented glue.
 #![allow(missing_docs)]
@@ -17,12 +21,13 @@ use keyward_core::digest::Digest32;
 use keyward_core::oauth::grant::{
     AccessRefusal, Exchange, Grant, Issue, Lifetimes, Outcome, Refresh,
 };
-use keyward_core::ratelimit::{RateWindow, Reservation};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
+use super::admission::{self, Admissions};
 use crate::context::Cx;
 use crate::http::ApiError;
+use crate::lease::{self, Admitted};
 use crate::store::grants::{self, GrantStanding};
 
 /// What the worker asks a grant. No `Debug`: an exchange carries the PKCE verifier.
@@ -41,13 +46,15 @@ pub enum GrantAsk {
         lifetimes: Lifetimes,
         now: u64,
     },
-    /// `grant_type=refresh_token`.
+    /// `grant_type=refresh_token`. With a grace period, `tokens` are the plain tokens
+    /// of `issue`, kept in the object's memory (never its storage) for a retry.
     Refresh {
         token_hash: Digest32,
         client_id: String,
         scope: Option<String>,
         grace_secs: u64,
         issue: Issue,
+        tokens: Option<IssuedTokens>,
         lifetimes: Lifetimes,
         now: u64,
     },
@@ -80,12 +87,10 @@ pub struct Inspection {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum AccessAnswer {
+    /// Admitted, and perhaps a lease of further admissions for this same token.
     Allowed {
         standing: GrantStanding,
-        scope: String,
-        limit: u32,
-        remaining: u32,
-        reset: u64,
+        admitted: Admitted,
     },
     Limited {
         retry_after: u64,
@@ -97,12 +102,53 @@ pub enum AccessAnswer {
     },
 }
 
-/// What a grant answers to the other asks.
-#[derive(Debug, Serialize, Deserialize)]
+/// The plain tokens of a rotation. No `Debug`; wiped from memory when dropped.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct IssuedTokens {
+    pub access: String,
+    pub refresh: Option<String>,
+}
+
+impl Drop for IssuedTokens {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.access.zeroize();
+        self.refresh.zeroize();
+    }
+}
+
+/// What the latest rotation answered, for an identical retry within the grace period:
+/// the refresh token it spent (keyed hash), the scope asked, what it issued.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Rotation {
+    spent: Digest32,
+    asked_scope: Option<String>,
+    pub outcome: Outcome,
+    pub tokens: IssuedTokens,
+}
+
+/// What a grant answers to the other asks. No `Debug`: a repeat carries tokens.
+#[derive(Serialize, Deserialize)]
 pub struct StepAnswer {
     pub outcome: Outcome,
     /// The grant's record, when it exists (for the audit log and the answer).
     pub standing: Option<GrantStanding>,
+    /// When the step ended the grant: how long leases of its access tokens may still
+    /// be spent.
+    pub settle_ms: u64,
+    /// With [`Outcome::Repeat`]: the rotation to answer again.
+    pub repeat: Option<Rotation>,
+}
+
+/// How long leases may still be spent, after an `Invalidate`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Settle {
+    settle_ms: u64,
+}
+
+/// The name of grant `grant_id`'s object (and of its leases in `lease.rs`).
+pub fn object_name(grant_id: &str) -> String {
+    format!("grant:{grant_id}")
 }
 
 /// Asks the grant `grant_id`. An unreachable object fails the request closed (503).
@@ -111,10 +157,7 @@ pub async fn ask<T: serde::de::DeserializeOwned>(
     grant_id: &str,
     ask: &GrantAsk,
 ) -> Result<T, ApiError> {
-    let (name, url) = (
-        format!("grant:{grant_id}"),
-        format!("https://grant/{grant_id}"),
-    );
+    let (name, url) = (object_name(grant_id), format!("https://grant/{grant_id}"));
     super::call::<T>(cx.env, "GRANT_GATE", &name, &url, ask)
         .await
         .map_err(|error| {
@@ -123,13 +166,35 @@ pub async fn ask<T: serde::de::DeserializeOwned>(
         })
 }
 
-/// Tells the grants of a membership to reload its standing (after a suspension,
-/// removal or account change).
-pub async fn invalidate_all(cx: &Cx<'_>, grant_ids: &[String]) -> Result<(), ApiError> {
-    for id in grant_ids {
-        let _: serde_json::Value = ask(cx, id, &GrantAsk::Invalidate).await?;
+/// Runs a step of grant `grant_id`'s state machine. If it ended the grant, the answer
+/// waits until every lease of the grant's access tokens has expired: once the caller
+/// hears of the ending, no request with a token of the grant passes anywhere.
+pub async fn step(cx: &Cx<'_>, grant_id: &str, step: &GrantAsk) -> Result<StepAnswer, ApiError> {
+    let answer: StepAnswer = ask(cx, grant_id, step).await?;
+    if answer.settle_ms > 0 {
+        lease::forget(&object_name(grant_id));
+        settle(answer.settle_ms).await;
     }
+    Ok(answer)
+}
+
+/// Tells the grants of a membership to reload its standing (after a suspension,
+/// removal or account change), then waits out their leases once.
+pub async fn invalidate_all(cx: &Cx<'_>, grant_ids: &[String]) -> Result<(), ApiError> {
+    let mut wait_ms = 0;
+    for id in grant_ids {
+        lease::forget(&object_name(id));
+        let answer: Settle = ask(cx, id, &GrantAsk::Invalidate).await?;
+        wait_ms = wait_ms.max(answer.settle_ms);
+    }
+    settle(wait_ms).await;
     Ok(())
+}
+
+async fn settle(wait_ms: u64) {
+    if wait_ms > 0 {
+        worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await;
+    }
 }
 
 const GRANT_KEY: &str = "grant";
@@ -138,8 +203,10 @@ const GRANT_KEY: &str = "grant";
 struct Cell {
     grant: Option<Grant>,
     standing: Option<Option<GrantStanding>>,
-    window: Option<RateWindow>,
-    reservation: Reservation,
+    /// Bumped by every `Invalidate`, so a load that raced one starts over.
+    generation: u64,
+    /// The latest rotation, kept in memory only while a grace period is set.
+    last_rotation: Option<Rotation>,
     last_touch_secs: u64,
 }
 
@@ -148,6 +215,7 @@ pub struct GrantGate {
     state: State,
     env: Env,
     cell: RefCell<Cell>,
+    admissions: RefCell<Admissions>,
 }
 
 impl DurableObject for GrantGate {
@@ -156,6 +224,7 @@ impl DurableObject for GrantGate {
             state,
             env,
             cell: RefCell::new(Cell::default()),
+            admissions: RefCell::new(Admissions::default()),
         }
     }
 
@@ -169,8 +238,14 @@ impl DurableObject for GrantGate {
                 Response::from_json(&serde_json::json!({ "created": true }))
             }
             GrantAsk::Invalidate => {
-                self.cell.borrow_mut().standing = None;
-                Response::from_json(&serde_json::json!({ "invalidated": true }))
+                {
+                    let mut cell = self.cell.borrow_mut();
+                    cell.standing = None;
+                    cell.generation += 1;
+                }
+                Response::from_json(&Settle {
+                    settle_ms: self.settle_ms(),
+                })
             }
             GrantAsk::Inspect { hash, now } => {
                 Response::from_json(&self.inspect(&grant_id, hash, now).await?)
@@ -204,13 +279,24 @@ impl GrantGate {
         Ok(())
     }
 
+    /// The grant's record and its person's standing, loaded from D1 once per generation:
+    /// a load that an `Invalidate` overtook is read again rather than cached stale.
     async fn standing(&self, grant_id: &str) -> worker::Result<Option<GrantStanding>> {
-        if let Some(standing) = self.cell.borrow().standing.clone() {
-            return Ok(standing);
+        loop {
+            let generation = {
+                let cell = self.cell.borrow();
+                if let Some(standing) = cell.standing.clone() {
+                    return Ok(standing);
+                }
+                cell.generation
+            };
+            let loaded = grants::standing(&self.env.d1("DB")?, grant_id).await?;
+            let mut cell = self.cell.borrow_mut();
+            if cell.generation == generation {
+                cell.standing = Some(loaded.clone());
+                return Ok(loaded);
+            }
         }
-        let loaded = grants::standing(&self.env.d1("DB")?, grant_id).await?;
-        self.cell.borrow_mut().standing = Some(loaded.clone());
-        Ok(loaded)
     }
 
     async fn step(&self, grant_id: &str, ask: GrantAsk) -> worker::Result<StepAnswer> {
@@ -219,6 +305,8 @@ impl GrantGate {
             return Ok(StepAnswer {
                 outcome: Outcome::Refused(invalid_grant("the code or token is invalid")),
                 standing,
+                settle_ms: 0,
+                repeat: None,
             });
         };
         let member_active = standing.as_ref().is_some_and(|s| s.refusal().is_none());
@@ -231,6 +319,8 @@ impl GrantGate {
                         "the person who granted access no longer has it",
                     )),
                     standing,
+                    settle_ms: 0,
+                    repeat: None,
                 });
             }
             GrantAsk::Exchange {
@@ -258,27 +348,101 @@ impl GrantGate {
                 scope,
                 grace_secs,
                 issue,
+                tokens,
                 lifetimes,
                 now,
-            } => grant.refresh(
-                &Refresh {
-                    token_hash,
-                    client_id: &client_id,
-                    scope: scope.as_deref(),
-                },
-                now,
-                lifetimes,
-                grace_secs,
-                issue,
-            ),
+            } => {
+                let (next, outcome) = grant.refresh(
+                    &Refresh {
+                        token_hash,
+                        client_id: &client_id,
+                        scope: scope.as_deref(),
+                    },
+                    now,
+                    lifetimes,
+                    grace_secs,
+                    issue,
+                );
+                return self
+                    .rotated(next, outcome, standing, token_hash, scope, tokens)
+                    .await;
+            }
             _ => {
                 return Err(worker::Error::RustError(
                     "not a step of the grant's state machine".into(),
                 ));
             }
         };
+        self.stepped(next, outcome, standing, None).await
+    }
+
+    /// Persists the grant after a step and answers it.
+    async fn stepped(
+        &self,
+        next: Grant,
+        outcome: Outcome,
+        standing: Option<GrantStanding>,
+        repeat: Option<Rotation>,
+    ) -> worker::Result<StepAnswer> {
+        let settle_ms = if next.ended().is_some() {
+            self.settle_ms()
+        } else {
+            0
+        };
         self.save(next).await?;
-        Ok(StepAnswer { outcome, standing })
+        Ok(StepAnswer {
+            outcome,
+            standing,
+            settle_ms,
+            repeat,
+        })
+    }
+
+    /// After a refresh: remembers an issued rotation's tokens (when a grace period is
+    /// set), and answers a repeat with the remembered rotation if the retry is identical
+    /// (the same spent token and scope). A repeat whose rotation this object no longer
+    /// remembers (it restarted) is refused without ending the grant.
+    async fn rotated(
+        &self,
+        next: Grant,
+        outcome: Outcome,
+        standing: Option<GrantStanding>,
+        spent: Digest32,
+        asked_scope: Option<String>,
+        tokens: Option<IssuedTokens>,
+    ) -> worker::Result<StepAnswer> {
+        match (&outcome, tokens) {
+            (Outcome::Issued { .. }, Some(tokens)) => {
+                self.cell.borrow_mut().last_rotation = Some(Rotation {
+                    spent,
+                    asked_scope,
+                    outcome: outcome.clone(),
+                    tokens,
+                });
+            }
+            (Outcome::Issued { .. }, None) => self.cell.borrow_mut().last_rotation = None,
+            (Outcome::Repeat, _) => {
+                let kept = self.cell.borrow().last_rotation.clone().filter(|r| {
+                    keyward_core::secret::ct_eq(&r.spent, &spent) && r.asked_scope == asked_scope
+                });
+                let outcome = if kept.is_some() {
+                    Outcome::Repeat
+                } else {
+                    Outcome::Refused(invalid_grant(
+                        "the refresh token was already used; use the tokens it was exchanged for",
+                    ))
+                };
+                return self.stepped(next, outcome, standing, kept).await;
+            }
+            _ => {}
+        }
+        self.stepped(next, outcome, standing, None).await
+    }
+
+    fn settle_ms(&self) -> u64 {
+        self.admissions
+            .borrow()
+            .settle_ms(worker::Date::now().as_millis())
     }
 
     async fn inspect(
@@ -346,48 +510,29 @@ impl GrantGate {
         let (Some(grant), Some(record)) = (self.grant().await?, standing.clone()) else {
             return Ok(refused("oauth_unknown_grant", standing));
         };
-        let scope = match grant.check_access(&hash, now) {
-            Ok(scope) => scope.to_scope_string(),
+        let token_expires_ms = grant
+            .access_expires_at(&hash)
+            .unwrap_or(0)
+            .saturating_mul(1000);
+        match grant.check_access(&hash, now) {
+            Ok(_) => {}
             Err(AccessRefusal::Unknown) => return Ok(refused("oauth_unknown_token", standing)),
             Err(AccessRefusal::Expired) => return Ok(refused("oauth_expired", standing)),
             Err(AccessRefusal::Ended(_)) => return Ok(refused("oauth_grant_ended", standing)),
-        };
+        }
         if let Some(why) = record.refusal() {
             return Ok(refused(&format!("oauth_{}", why.code()), standing));
         }
-        if self.cell.borrow().window.is_none() {
-            let stored = super::stored_window(&self.state).await?;
-            self.cell.borrow_mut().window.get_or_insert(stored);
-        }
-        // Write-ahead reservation, as in `KeyGate`: the stored counts run a few admissions
-        // ahead of the real ones, so a restart cannot reopen a spent window while most
-        // admissions write nothing.
-        let (decision, snapshot) = {
-            let mut guard = self.cell.borrow_mut();
-            let cell = &mut *guard;
-            let window = cell.window.get_or_insert_with(RateWindow::default);
-            let decision = window.check(now, limit);
-            let snapshot = decision
-                .allowed()
-                .then(|| window.reserve(&mut cell.reservation, now, limit, decision.granted))
-                .flatten();
-            (decision, snapshot)
-        };
+        let decision = admission::admit(&self.admissions, &self.state, now_ms, limit).await?;
         if !decision.allowed() {
             return Ok(AccessAnswer::Limited {
                 retry_after: decision.reset_secs,
             });
         }
-        if let Some(snapshot) = snapshot {
-            super::store_window(&self.state, snapshot).await?;
-        }
         self.touch(grant_id, now);
         Ok(AccessAnswer::Allowed {
             standing: record,
-            scope,
-            limit: decision.limit,
-            remaining: decision.remaining,
-            reset: decision.reset_secs,
+            admitted: Admitted::new(&decision, now_ms, Some(token_expires_ms)),
         })
     }
 }

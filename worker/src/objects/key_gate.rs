@@ -7,14 +7,11 @@
 //!   use and kept in memory; every change to the key or its entity writes D1 first, then
 //!   calls `/invalidate`, so the next request reloads it (a generation counter makes a
 //!   load that raced an invalidation start over instead of caching stale data);
-//! - the rate window (`keyward_core::ratelimit`) is decided in memory, where requests
-//!   are serialised, and persisted to the object's storage by write-ahead reservation
-//!   (a snapshot counting a few admissions ahead, written before the answer), so that a
-//!   restart cannot reopen a spent window while most requests write nothing;
-//! - it grants admissions as short leases (`keyward_core::ratelimit::lease_size`: one
-//!   for keys under 1,200 rpm, more for busy keys) that the worker spends locally for up
-//!   to a second, counted up front; `/invalidate` answers how long the last lease may
-//!   still be spent, and changes to a key wait that long before they are acknowledged;
+//! - the rate window is decided in memory and persisted by write-ahead reservation, and
+//!   busy keys get short leases of admissions the worker spends locally for up to a
+//!   second (`admission.rs`, shared with grants); `/invalidate` answers how long the
+//!   last lease may still be spent, and changes to a key wait that long before they are
+//!   acknowledged;
 //! - for `id_secret` keys it remembers SHA-256 digests of secrets the worker has already
 //!   verified with argon2id, so a repeat request costs no argon2 while status, expiry
 //!   and revocation are still read live on every request.
@@ -25,14 +22,14 @@
 use std::cell::RefCell;
 
 use keyward_core::api_key::KeyRefusal;
-use keyward_core::ratelimit::{LEASE_MILLIS, RateWindow, Reservation, lease_size};
 use keyward_core::time::UnixTime;
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
+use super::admission::{self, Admissions};
 use crate::context::Cx;
 use crate::http::ApiError;
-use crate::lease;
+use crate::lease::{self, Admitted};
 use crate::store::d1::{self, KeyLocator, KeyRecord};
 
 /// What the worker asks.
@@ -70,17 +67,8 @@ impl From<&KeyRecord> for KeyRef {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum GateAnswer {
-    /// Authenticated and admitted: `granted` admissions (this request and a lease of
-    /// `granted - 1` more, to spend before `expires_ms`); `remaining` is what is left
-    /// after all of them.
-    Allowed {
-        key: KeyRecord,
-        limit: u32,
-        remaining: u32,
-        reset: u64,
-        granted: u32,
-        expires_ms: u64,
-    },
+    /// Authenticated and admitted (and perhaps a lease of further admissions).
+    Allowed { key: KeyRecord, admitted: Admitted },
     /// Authenticated, over its limit.
     Limited {
         key: KeyRecord,
@@ -133,9 +121,6 @@ pub async fn invalidate_all(cx: &Cx<'_>, locators: &[KeyLocator]) -> Result<(), 
     Ok(())
 }
 
-/// Allowance for the clocks of the worker and the object disagreeing.
-const CLOCK_SKEW_MARGIN_MS: u64 = 100;
-
 enum Loaded {
     Found(Box<KeyRecord>),
     Missing,
@@ -145,10 +130,6 @@ enum Loaded {
 struct Gate {
     record: Option<Loaded>,
     generation: u64,
-    window: Option<RateWindow>,
-    reservation: Reservation,
-    /// When the last multi-admission lease stops being spendable (DO clock, ms).
-    lease_expires_ms: u64,
     verified_digests: Vec<String>,
     last_touch_secs: u64,
 }
@@ -163,6 +144,7 @@ pub struct KeyGate {
     state: State,
     env: Env,
     gate: RefCell<Gate>,
+    admissions: RefCell<Admissions>,
 }
 
 impl DurableObject for KeyGate {
@@ -171,6 +153,7 @@ impl DurableObject for KeyGate {
             state,
             env,
             gate: RefCell::new(Gate::default()),
+            admissions: RefCell::new(Admissions::default()),
         }
     }
 
@@ -186,8 +169,10 @@ impl DurableObject for KeyGate {
                 gate.generation += 1;
                 gate.record = None;
                 gate.verified_digests.clear();
-                let now = worker::Date::now().as_millis();
-                let wait_ms = (gate.lease_expires_ms + CLOCK_SKEW_MARGIN_MS).saturating_sub(now);
+                let wait_ms = self
+                    .admissions
+                    .borrow()
+                    .settle_ms(worker::Date::now().as_millis());
                 Response::from_json(&Invalidated { wait_ms })
             }
             _ => Response::error("not found", 404),
@@ -230,35 +215,13 @@ impl KeyGate {
                 key: Some(KeyRef::from(&key)),
             });
         }
-        self.ensure_window().await?;
-        let units = lease_size(key.rate_limit_rpm);
-        // A single admission is spent now; a lease may be spent until it expires, so it
-        // is counted in the last second it can be spent in.
-        let count_at = if units == 1 {
-            now_secs
-        } else {
-            (ask.now_ms + LEASE_MILLIS) / 1000
-        };
-        let (decision, snapshot) = {
-            let mut guard = self.gate.borrow_mut();
-            let gate = &mut *guard;
-            let window = gate.window.get_or_insert_with(RateWindow::default);
-            let decision = window.grant(now_secs, key.rate_limit_rpm, units, count_at);
-            let snapshot = if decision.allowed() {
-                window.reserve(
-                    &mut gate.reservation,
-                    count_at,
-                    key.rate_limit_rpm,
-                    decision.granted,
-                )
-            } else {
-                None
-            };
-            if decision.granted > 1 {
-                gate.lease_expires_ms = gate.lease_expires_ms.max(ask.now_ms + LEASE_MILLIS);
-            }
-            (decision, snapshot)
-        };
+        let decision = admission::admit(
+            &self.admissions,
+            &self.state,
+            ask.now_ms,
+            key.rate_limit_rpm,
+        )
+        .await?;
         if !decision.allowed() {
             return Ok(GateAnswer::Limited {
                 key,
@@ -266,17 +229,11 @@ impl KeyGate {
                 retry_after: decision.reset_secs,
             });
         }
-        if let Some(snapshot) = snapshot {
-            super::store_window(&self.state, snapshot).await?;
-        }
         self.touch(&key, now_secs);
+        let key_expires_ms = key.expires_at.map(|at| at.saturating_mul(1000));
         Ok(GateAnswer::Allowed {
+            admitted: Admitted::new(&decision, ask.now_ms, key_expires_ms),
             key,
-            limit: decision.limit,
-            remaining: decision.remaining,
-            reset: decision.reset_secs,
-            granted: decision.granted,
-            expires_ms: ask.now_ms + LEASE_MILLIS,
         })
     }
 
@@ -308,18 +265,6 @@ impl KeyGate {
             }
             // Invalidated while loading: the row may have changed; read it again.
         }
-    }
-
-    async fn ensure_window(&self) -> worker::Result<()> {
-        if self.gate.borrow().window.is_some() {
-            return Ok(());
-        }
-        let stored = super::stored_window(&self.state).await?;
-        let mut gate = self.gate.borrow_mut();
-        if gate.window.is_none() {
-            gate.window = Some(stored);
-        }
-        Ok(())
     }
 
     /// Updates `last_used_at` at most once a minute, after the answer.

@@ -1,5 +1,6 @@
 //! Durable Objects.
 
+mod admission;
 pub mod grant_gate;
 pub mod key_gate;
 pub mod throttle;

@@ -7,8 +7,8 @@ use wasm_bindgen::JsValue;
 use worker::Request;
 
 use crate::Outcome;
-use crate::auth::Principal;
 use crate::http::{self, ApiError};
+use crate::principal::Principal;
 use crate::routes::{Cx, page_limit, query};
 
 #[derive(Deserialize)]

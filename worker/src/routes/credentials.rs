@@ -19,10 +19,10 @@ use serde_json::{Value, json};
 use worker::Request;
 
 use crate::Outcome;
-use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{now_secs, rng};
 use crate::objects::key_gate;
+use crate::principal::Principal;
 use crate::routes::Cx;
 use crate::routes::entities::target;
 use crate::routes::keys::{self, KeySpec, valid_expiry};

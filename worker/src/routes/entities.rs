@@ -22,10 +22,10 @@ use serde_json::{Value, json};
 use worker::{D1Database, D1PreparedStatement, Request};
 
 use crate::Outcome;
-use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
 use crate::objects::{grant_gate, key_gate};
+use crate::principal::Principal;
 use crate::routes::{Cx, next_page, page};
 use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};

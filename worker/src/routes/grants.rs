@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use worker::Request;
 
 use crate::Outcome;
-use crate::auth::Principal;
 use crate::context::Cx;
 use crate::http::{self, ApiError};
+use crate::principal::Principal;
 use crate::routes::oauth::end_grant;
 use crate::routes::{next_page, page};
 use crate::store::grants::{self, GrantListed};

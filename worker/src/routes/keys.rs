@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 use worker::Request;
 
 use crate::Outcome;
-use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{now_secs, rng};
 use crate::objects::key_gate;
+use crate::principal::Principal;
 use crate::routes::{Cx, next_page, page};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{self, KeyRow, NewKey};

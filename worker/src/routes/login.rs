@@ -28,10 +28,11 @@ use serde_json::{Value, json};
 use worker::Request;
 
 use crate::Outcome;
-use crate::auth::{self, Principal};
+use crate::auth;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs, rng};
 use crate::objects::throttle::{self, Purpose};
+use crate::principal::Principal;
 use crate::routes::Cx;
 use crate::signing;
 use crate::store::accounts::{self, LoginRow};

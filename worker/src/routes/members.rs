@@ -24,11 +24,11 @@ use serde_json::{Value, json};
 use worker::Request;
 
 use crate::Outcome;
-use crate::auth::Principal;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
 use crate::mail::{self, Message};
 use crate::objects::throttle::{self, Purpose};
+use crate::principal::Principal;
 use crate::routes::entities::{authorize_change, commit_change, target};
 use crate::routes::{Cx, next_page, page, secrets};
 use crate::store::accounts;

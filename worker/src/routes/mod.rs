@@ -23,9 +23,10 @@ mod whoami;
 use worker::{Method, Request, Response};
 
 use crate::Outcome;
-use crate::auth::{self, Principal};
+use crate::auth;
 pub use crate::context::Cx;
 use crate::http::{self, ApiError};
+use crate::principal::Principal;
 
 pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
     let path = req.path();

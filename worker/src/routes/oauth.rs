@@ -22,7 +22,7 @@ use crate::Outcome;
 use crate::context::Cx;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs, rng};
-use crate::objects::grant_gate::{self, GrantAsk, Inspection, StepAnswer};
+use crate::objects::grant_gate::{self, GrantAsk, Inspection, IssuedTokens};
 use crate::objects::throttle::{self, Purpose};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::grants;
@@ -174,12 +174,20 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             };
             let grant = token.grant();
             let issue = mint(cx, grant, true);
+            let grace_secs = cx.config.refresh_reuse_grace_secs;
+            // Only with a grace period does the grant's object keep the plain tokens (in
+            // memory) to answer an identical retry again.
+            let tokens = (grace_secs > 0).then(|| IssuedTokens {
+                access: issue.access.expose().to_owned(),
+                refresh: issue.refresh.as_ref().map(|t| t.expose().to_owned()),
+            });
             let ask = GrantAsk::Refresh {
                 token_hash: token.keyed_hash(cx.config.hash_secret.expose()),
                 client_id: client.id.clone(),
                 scope: param(&pairs, "scope").map(str::to_owned),
-                grace_secs: 0,
+                grace_secs,
                 issue: issue.hashes,
+                tokens,
                 lifetimes: cx.config.oauth_lifetimes,
                 now,
             };
@@ -199,23 +207,29 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         }
     };
     let (ask, minted) = ask;
-    let answer: StepAnswer = grant_gate::ask(cx, &grant_id.to_hex(), &ask).await?;
+    let answer = grant_gate::step(cx, &grant_id.to_hex(), &ask).await?;
     match answer.outcome {
-        grant::Outcome::Issued {
-            scope,
-            access_expires_at,
-            refresh,
-        } => {
-            let body = metadata::token_response(
-                minted.access.expose(),
-                access_expires_at.saturating_sub(now),
-                minted
-                    .refresh
-                    .as_ref()
-                    .filter(|_| refresh)
-                    .map(|t| t.expose()),
-                &scope,
-            );
+        grant::Outcome::Repeat => match &answer.repeat {
+            Some(rotation) => {
+                let tokens = &rotation.tokens;
+                token_answer(
+                    &rotation.outcome,
+                    &tokens.access,
+                    tokens.refresh.as_deref(),
+                    now,
+                )
+                .map(|body| http::bare_ok(200, &body))
+                .ok_or_else(|| oauth_error(OAuthErrorCode::InvalidGrant, "the grant has ended"))
+            }
+            None => Err(oauth_error(
+                OAuthErrorCode::InvalidGrant,
+                "the grant has ended",
+            )),
+        },
+        ref issued @ grant::Outcome::Issued { .. } => {
+            let refresh = minted.refresh.as_ref().map(|t| t.expose());
+            let body = token_answer(issued, minted.access.expose(), refresh, now)
+                .ok_or_else(|| oauth_error(OAuthErrorCode::InvalidGrant, "the grant has ended"))?;
             if matches!(ask, GrantAsk::Exchange { .. })
                 && let Some(standing) = &answer.standing
             {
@@ -256,10 +270,34 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             ))
         }
         grant::Outcome::Refused(error) => Err(ApiError::oauth(error)),
-        grant::Outcome::AlreadyEnded(_) | grant::Outcome::Revoked | grant::Outcome::Repeat => Err(
-            oauth_error(OAuthErrorCode::InvalidGrant, "the grant has ended"),
-        ),
+        grant::Outcome::AlreadyEnded(_) | grant::Outcome::Revoked => Err(oauth_error(
+            OAuthErrorCode::InvalidGrant,
+            "the grant has ended",
+        )),
     }
+}
+
+/// The token response (RFC 6749 §5.1) for an `Issued` outcome and its plain tokens.
+fn token_answer(
+    outcome: &grant::Outcome,
+    access: &str,
+    refresh: Option<&str>,
+    now: u64,
+) -> Option<serde_json::Value> {
+    let grant::Outcome::Issued {
+        scope,
+        access_expires_at,
+        refresh: with_refresh,
+    } = outcome
+    else {
+        return None;
+    };
+    Some(metadata::token_response(
+        access,
+        access_expires_at.saturating_sub(now),
+        refresh.filter(|_| *with_refresh),
+        scope,
+    ))
 }
 
 /// Tokens minted for one step, and the hashes the grant's object is given.
@@ -311,7 +349,7 @@ pub async fn revoke(req: &mut Request, cx: &Cx<'_>) -> Outcome {
                 hash: token.keyed_hash(cx.config.hash_secret.expose()),
                 now,
             };
-            let answer: StepAnswer = grant_gate::ask(cx, &id, &ask).await?;
+            let answer = grant_gate::step(cx, &id, &ask).await?;
             if answer.outcome == grant::Outcome::Revoked {
                 grants::end(&db, &id, Ending::Revoked.as_str(), now).await?;
                 audit_revoked(cx, &standing);
@@ -343,7 +381,7 @@ pub async fn end_grant(
 ) -> Result<(), ApiError> {
     let now = now_secs();
     grants::end(db, &standing.id, Ending::Revoked.as_str(), now).await?;
-    let _: StepAnswer = grant_gate::ask(cx, &standing.id, &GrantAsk::Revoke { now }).await?;
+    grant_gate::step(cx, &standing.id, &GrantAsk::Revoke { now }).await?;
     audit_revoked(cx, standing);
     Ok(())
 }

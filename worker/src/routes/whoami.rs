@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::Outcome;
-use crate::auth::Principal;
 use crate::http;
+use crate::principal::Principal;
 use crate::routes::Cx;
 
 pub fn get(cx: &Cx<'_>, p: &Principal) -> Outcome {
