@@ -1,7 +1,9 @@
 // Benchmark peer: starts bench/peer-oauth (Cloudflare's workers-oauth-provider) under
 // `wrangler dev`, obtains an access token through the real flow (dynamic registration,
-// authorization code + PKCE S256, token exchange) and hands back a route that validates it.
-// `node bench/peer.mjs` starts it, prints one response and stops it.
+// authorization code + PKCE S256, token exchange) and hands back a route that validates it,
+// and times the peer's code exchanges and refresh rotations (`flowTimings`), measured the
+// same way as ours in scripts/bench-http.mjs. `node bench/peer.mjs` starts it, prints one
+// response and the timings, and stops it.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,8 +40,17 @@ async function waitReady(child, origin, log, timeoutMs = 180_000) {
   throw new Error(`wrangler dev did not become ready in ${timeoutMs} ms:\n${log()}`);
 }
 
-/** The OAuth 2.1 public-client flow, over HTTP only; resolves to an access token. */
-async function obtainToken(meta) {
+/** A form POST to the peer's token endpoint; resolves to the parsed answer. */
+async function tokenRequest(meta, body, what) {
+  const res = await expectOk(
+    await fetch(meta.token_endpoint, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(body) }),
+    what,
+  );
+  return res.json();
+}
+
+/** Dynamic registration of a public client; resolves to its client_id. */
+async function register(meta) {
   const reg = await expectOk(
     await fetch(meta.registration_endpoint, {
       method: "POST",
@@ -48,12 +59,15 @@ async function obtainToken(meta) {
     }),
     "client registration",
   );
-  const { client_id } = await reg.json();
+  return (await reg.json()).client_id;
+}
 
+/** The authorization request (the peer approves at once); resolves to { code, verifier }. */
+async function authorize(meta, client_id) {
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(16));
-  const authorize = new URL(meta.authorization_endpoint);
-  authorize.search = new URLSearchParams({
+  const url = new URL(meta.authorization_endpoint);
+  url.search = new URLSearchParams({
     response_type: "code",
     client_id,
     redirect_uri: REDIRECT_URI,
@@ -61,27 +75,39 @@ async function obtainToken(meta) {
     code_challenge: b64url(createHash("sha256").update(verifier).digest()),
     code_challenge_method: "S256",
   });
-  const auth = await fetch(authorize, { redirect: "manual" });
+  const auth = await fetch(url, { redirect: "manual" });
   const location = auth.headers.get("location");
   if (auth.status !== 302 || !location) throw new Error(`authorize: HTTP ${auth.status} ${await auth.text()}`);
   const back = new URL(location);
   if (back.searchParams.get("state") !== state || !back.searchParams.get("code")) throw new Error(`authorize: bad redirect ${location}`);
+  return { code: back.searchParams.get("code"), verifier };
+}
 
-  const tok = await expectOk(
-    await fetch(meta.token_endpoint, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        code: back.searchParams.get("code"),
-        redirect_uri: REDIRECT_URI,
-        client_id,
-        code_verifier: verifier,
-      }),
-    }),
-    "token exchange",
-  );
-  return (await tok.json()).access_token;
+/** The code exchange; resolves to the token answer. */
+const exchange = (meta, client_id, { code, verifier }) =>
+  tokenRequest(meta, { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, client_id, code_verifier: verifier }, "token exchange");
+
+/**
+ * Ten code exchanges (each timed alone, after its authorization) and `rotations`
+ * sequential refresh rotations on one chain: { exchangeMedianMs, rotationMs }.
+ */
+async function flowTimings(meta, rotations = 100) {
+  const client_id = await register(meta);
+  const exchanges = [];
+  let tokens;
+  for (let i = 0; i < 10; i++) {
+    const code = await authorize(meta, client_id);
+    const start = performance.now();
+    tokens = await exchange(meta, client_id, code);
+    exchanges.push(performance.now() - start);
+  }
+  exchanges.sort((a, b) => a - b);
+  let refresh = tokens.refresh_token;
+  const start = performance.now();
+  for (let i = 0; i < rotations; i++) {
+    refresh = (await tokenRequest(meta, { grant_type: "refresh_token", refresh_token: refresh, client_id }, `rotation ${i}`)).refresh_token;
+  }
+  return { exchangeMedianMs: exchanges[5], rotationMs: (performance.now() - start) / rotations };
 }
 
 /** Starts the peer; resolves to { origin, token, url, pid, stop }. */
@@ -105,10 +131,11 @@ export async function startPeer() {
   const origin = `http://127.0.0.1:${port}`;
   try {
     const meta = await waitReady(child, origin, () => out);
-    const token = await obtainToken(meta);
+    const client_id = await register(meta);
+    const token = (await exchange(meta, client_id, await authorize(meta, client_id))).access_token;
     const url = `${origin}/api/whoami`;
     await expectOk(await fetch(url, { headers: { Authorization: `Bearer ${token}` } }), "GET /api/whoami");
-    return { origin, token, url, pid: child.pid, stop };
+    return { origin, token, url, pid: child.pid, stop, flowTimings: (rotations) => flowTimings(meta, rotations) };
   } catch (err) {
     await stop();
     throw err;
@@ -121,6 +148,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const res = await fetch(peer.url, { headers: { Authorization: `Bearer ${peer.token}` } });
     console.log(`peer (pid ${peer.pid}) token-validated route: GET ${peer.url}`);
     console.log(`${res.status} ${await res.text()}`);
+    const t = await peer.flowTimings(20);
+    console.log(`code exchange median ${t.exchangeMedianMs.toFixed(1)} ms; refresh rotation ${t.rotationMs.toFixed(1)} ms each`);
   } finally {
     await peer.stop();
   }

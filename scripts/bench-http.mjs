@@ -212,6 +212,7 @@ try {
 
   peer = await startPeer();
   rows.push(await load("peer: workers-oauth-provider token check", peer.url, peer.token, peer.pid));
+  const peerFlow = await peer.flowTimings(rotations);
 
   const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "–");
   console.log(`\n## HTTP benchmarks (autocannon -c ${CONNECTIONS} -d ${DURATION}, wrangler dev 4.86.0, ${new Date().toISOString().slice(0, 10)})\n`);
@@ -225,7 +226,8 @@ try {
   console.log(`id_secret single request, median latency: cold (argon2id) ${cold[7].toFixed(1)} ms, cached ${warm[7].toFixed(1)} ms`);
   const oauthRow = rows.find((r) => r.name.includes("OAuth access token"));
   console.log(`OAuth access-token whoami ÷ peer token check: ${(oauthRow.rps / theirs.rps).toFixed(2)}× the req/s, ${(oauthRow.cpuPerReq / theirs.cpuPerReq).toFixed(2)}× the CPU per request`);
-  console.log(`OAuth refresh rotation, sequential: ${rotationMs.toFixed(1)} ms each (${(1000 / rotationMs).toFixed(0)}/s on one chain); code exchange median ${exchanges[5].toFixed(1)} ms`);
+  console.log(`OAuth refresh rotation, sequential: ${rotationMs.toFixed(1)} ms each (${(1000 / rotationMs).toFixed(0)}/s on one chain); peer ${peerFlow.rotationMs.toFixed(1)} ms (${(rotationMs / peerFlow.rotationMs).toFixed(2)}× its time)`);
+  console.log(`OAuth code exchange, median of 10: ${exchanges[5].toFixed(1)} ms; peer ${peerFlow.exchangeMedianMs.toFixed(1)} ms (${(exchanges[5] / peerFlow.exchangeMedianMs).toFixed(2)}× its time)`);
   console.log(`\n## Timing of refusals (${pairs} interleaved sequential requests each, median ms)\n`);
   console.log("| comparison | first | second | ratio | statuses |");
   console.log("|---|---|---|---|---|");

@@ -235,6 +235,9 @@ impl DurableObject for GrantGate {
                 if self.grant().await?.is_none() {
                     self.save(grant).await?;
                 }
+                // Load the standing now, while the person waits for the consent page's
+                // redirect, rather than in the client's code exchange.
+                self.standing(&grant_id).await?;
                 Response::from_json(&serde_json::json!({ "created": true }))
             }
             GrantAsk::Invalidate => {

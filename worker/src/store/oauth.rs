@@ -1,5 +1,10 @@
 //! D1 queries of OAuth clients (issue 9). A client row is written once, at
-//! registration, and only read afterwards.
+//! registration, and only read afterwards; so the isolate keeps the rows it has read
+//! (bounded, cleared when full) and every token request after the first skips a query.
+//! Only rows found are kept: an id unknown now may be registered a moment later.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -34,9 +39,29 @@ pub async fn insert_client(db: &D1Database, c: &ClientRow) -> worker::Result<()>
     .map(|_| ())
 }
 
+/// Client rows kept in the isolate at most.
+const MAX_KEPT: usize = 1024;
+
+thread_local! {
+    static KEPT: RefCell<HashMap<String, ClientRow>> = RefCell::new(HashMap::new());
+}
+
 pub async fn client(db: &D1Database, id: &str) -> worker::Result<Option<ClientRow>> {
-    db.prepare("SELECT id, name, redirect_uris, scope, refresh_tokens, created_at FROM oauth_clients WHERE id = ?1")
+    if let Some(row) = KEPT.with_borrow(|kept| kept.get(id).cloned()) {
+        return Ok(Some(row));
+    }
+    let row = db
+        .prepare("SELECT id, name, redirect_uris, scope, refresh_tokens, created_at FROM oauth_clients WHERE id = ?1")
         .bind(&[id.into()])?
         .first::<ClientRow>(None)
-        .await
+        .await?;
+    if let Some(row) = &row {
+        KEPT.with_borrow_mut(|kept| {
+            if kept.len() >= MAX_KEPT {
+                kept.clear();
+            }
+            kept.insert(row.id.clone(), row.clone());
+        });
+    }
+    Ok(row)
 }
