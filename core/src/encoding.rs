@@ -125,6 +125,29 @@ fn hex_digit(c: u8) -> Option<u8> {
     }
 }
 
+/// Percent-decoding (RFC 3986 §2.1), strictly: a `%` must start two hex digits and the
+/// decoded bytes must be UTF-8. With `plus_as_space` (form bodies and query strings,
+/// `application/x-www-form-urlencoded`) a `+` is a space; in a path it is a plus.
+#[must_use]
+pub fn percent_decode(bytes: &[u8], plus_as_space: bool) -> Option<String> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' if plus_as_space => out.push(b' '),
+            b'%' => {
+                let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+                let (hi, lo) = (hex(bytes.get(i + 1))?, hex(bytes.get(i + 2))?);
+                out.push(u8::try_from(hi * 16 + lo).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,6 +67,7 @@ pub mod encoding;
 pub mod error;
 pub mod jwt;
 pub mod membership;
+pub mod namespace;
 pub mod oauth;
 pub mod password;
 pub mod password_policy;

@@ -37,6 +37,8 @@ pub enum RuleError {
     },
     /// More than [`MAX_NAMESPACES`], or a name outside `[a-z0-9][a-z0-9._-]{0,62}`.
     Namespaces,
+    /// `["*"]` (every namespace) asked by someone who is not an owner or admin.
+    AllNamespaces,
     /// Not one of the allowed values of `field`.
     NotOneOf {
         /// The field.
@@ -52,6 +54,7 @@ impl ErrorCode for RuleError {
             Self::Name => "invalid_name",
             Self::RateLimit { .. } => "invalid_rate_limit",
             Self::Namespaces => "invalid_namespaces",
+            Self::AllNamespaces => "forbidden",
             Self::NotOneOf { .. } => "invalid_value",
         }
     }
@@ -71,6 +74,10 @@ impl fmt::Display for RuleError {
             Self::Namespaces => write!(
                 f,
                 "namespaces must be at most {MAX_NAMESPACES} names of [a-z0-9._-], 1-63 characters"
+            ),
+            Self::AllNamespaces => write!(
+                f,
+                "permission denied: only owners and admins may grant every namespace (\"*\")"
             ),
             Self::NotOneOf { field, allowed } => {
                 write!(f, "{field} must be one of {}", allowed.join(", "))
@@ -114,22 +121,15 @@ pub fn rate_limit(rpm: u32, role: &str) -> Result<u32, RuleError> {
     }
 }
 
-/// A key's namespaces: `[a-z0-9][a-z0-9._-]{0,62}` each, at most 50, sorted and
-/// deduplicated.
-pub fn namespaces(mut names: Vec<String>) -> Result<Vec<String>, RuleError> {
-    let ok = |n: &String| {
-        let b = n.as_bytes();
-        (1..=63).contains(&b.len())
-            && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-            && b.iter().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
-            })
-    };
-    if names.len() > MAX_NAMESPACES || !names.iter().all(ok) {
-        return Err(RuleError::Namespaces);
+/// A key's namespaces ([`crate::namespace::check_grant`]): names, or `["*"]` alone for
+/// every namespace of the org, which only owners and admins may grant; at most
+/// [`MAX_NAMESPACES`], sorted and deduplicated.
+pub fn namespaces(names: Vec<String>, role: &str) -> Result<Vec<String>, RuleError> {
+    let names =
+        crate::namespace::check_grant(names, MAX_NAMESPACES).map_err(|_| RuleError::Namespaces)?;
+    if names.iter().any(|n| n == crate::namespace::ALL) && !is_admin_role(role) {
+        return Err(RuleError::AllNamespaces);
     }
-    names.sort();
-    names.dedup();
     Ok(names)
 }
 
@@ -194,18 +194,37 @@ mod tests {
             "0x".into(),
         ];
         assert_eq!(
-            namespaces(given),
+            namespaces(given, "member"),
             Ok(vec!["0x".to_string(), "a.b_c-d".into(), "prod".into()])
         );
         for bad in ["", "Prod", "-x", "a/b", "ns\n", &"n".repeat(64)] {
             assert_eq!(
-                namespaces(vec![bad.to_string()]),
+                namespaces(vec![bad.to_string()], "owner"),
                 Err(RuleError::Namespaces),
                 "{bad:?}"
             );
         }
         let too_many = (0..51).map(|i| alloc::format!("ns{i}")).collect();
-        assert_eq!(namespaces(too_many), Err(RuleError::Namespaces));
+        assert_eq!(namespaces(too_many, "owner"), Err(RuleError::Namespaces));
+    }
+
+    #[test]
+    fn only_owners_and_admins_grant_every_namespace() {
+        for role in ["owner", "admin"] {
+            assert_eq!(
+                namespaces(vec!["*".into()], role),
+                Ok(vec!["*".to_string()])
+            );
+        }
+        assert_eq!(
+            namespaces(vec!["*".into()], "member"),
+            Err(RuleError::AllNamespaces)
+        );
+        assert_eq!(
+            namespaces(vec!["*".into(), "prod".into()], "owner"),
+            Err(RuleError::Namespaces),
+            "\"*\" stands alone"
+        );
     }
 
     #[test]

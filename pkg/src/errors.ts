@@ -22,8 +22,36 @@ export class KeywardError extends Error {
   }
 }
 
-/** A value given to the SDK is malformed (a key, a verifier, an email…). */
+/**
+ * A value given to the SDK is malformed (a key, a verifier, a namespace name…), or the
+ * service refused the request's input (400, 413, 422).
+ */
 export class ValidationError extends KeywardError {}
+
+/** 401: the credential is missing, unknown, expired or revoked ("authentication failed…"). */
+export class AuthenticationError extends KeywardError {}
+
+/** 403: the credential is valid but may not do this ("permission denied…"). */
+export class PermissionError extends KeywardError {}
+
+/** 404: no such resource in the caller's org. */
+export class NotFoundError extends KeywardError {}
+
+/** 409: the resource exists, or changed concurrently. */
+export class ConflictError extends KeywardError {}
+
+/** 429: over a rate limit; `retryAfter` is the server's `Retry-After`, in seconds. */
+export class RateLimitError extends KeywardError {
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, code: string, status?: number, requestId?: string, retryAfter?: number) {
+    super(message, code, status, requestId);
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** The service could not be reached, or did not answer in time (no HTTP status). */
+export class NetworkError extends KeywardError {}
 
 /** A webhook delivery did not verify: bad signature, stale timestamp, bad secret. */
 export class WebhookVerificationError extends KeywardError {}

@@ -5,7 +5,18 @@
  * the service and the native tests make the same decisions. The entry points
  * (`node.ts`, `browser.ts`, `workerd.ts`) only differ in how they load the wasm.
  */
-export { KeywardError, ValidationError, WebhookVerificationError } from "./errors.js";
+export {
+  AuthenticationError,
+  ConflictError,
+  KeywardError,
+  NetworkError,
+  NotFoundError,
+  PermissionError,
+  RateLimitError,
+  ValidationError,
+  WebhookVerificationError,
+} from "./errors.js";
+export type { TokenSource } from "./token-source.js";
 export { keyPrefix, parseKey } from "./keys.js";
 export type { ParseKeyOptions, ParsedKey } from "./keys.js";
 export * as pkce from "./pkce.js";

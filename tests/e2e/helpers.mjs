@@ -153,9 +153,9 @@ export async function bootstrap(server, orgName = "acme") {
 /**
  * Creates a second org with a member entity and one lookup key directly in D1 (there
  * is no public org-creation endpoint yet besides bootstrap). `entityStatus` lets a test
- * create a soft-deleted entity.
+ * create a soft-deleted entity, `namespaces` the key's namespaces (`["*"]`: all).
  */
-export function seedOrg(server, { name = "other", role = "owner", entityStatus = "active", prefix = server.vars.KEY_PREFIX } = {}) {
+export function seedOrg(server, { name = "other", role = "owner", entityStatus = "active", prefix = server.vars.KEY_PREFIX, namespaces = [] } = {}) {
   const hex = (n) => randomBytes(n).toString("hex");
   const org = `org_${hex(16)}`;
   const entity = `ent_${hex(16)}`;
@@ -166,8 +166,8 @@ export function seedOrg(server, { name = "other", role = "owner", entityStatus =
     `INSERT INTO orgs (id, name, created_at) VALUES ('${org}', '${name}', ${now});
      INSERT INTO entities (id, org_id, kind, name, role, status, created_at, updated_at)
        VALUES ('${entity}', '${org}', 'service', '${name}-svc', '${role}', '${entityStatus}', ${now}, ${now});
-     INSERT INTO credentials (id, org_id, entity_id, kind, name, scheme, key_prefix, lookup_hash, rate_limit_rpm, created_at)
-       VALUES ('${keyId}', '${org}', '${entity}', 'api_key', 'seeded', 'lookup', '${key.slice(0, 12)}', '${server.lookupHash(key)}', 60, ${now});`,
+     INSERT INTO credentials (id, org_id, entity_id, kind, name, scheme, key_prefix, lookup_hash, rate_limit_rpm, namespaces, created_at)
+       VALUES ('${keyId}', '${org}', '${entity}', 'api_key', 'seeded', 'lookup', '${key.slice(0, 12)}', '${server.lookupHash(key)}', 60, '${JSON.stringify(namespaces)}', ${now});`,
   );
   return { org, entity, keyId, key };
 }

@@ -21,6 +21,7 @@
 pub use digest::*;
 pub use email::*;
 pub use keys::*;
+pub use namespace::*;
 pub use password::*;
 pub use pkce::*;
 pub use webhook::*;
@@ -28,6 +29,7 @@ pub use webhook::*;
 mod digest;
 mod email;
 mod keys;
+mod namespace;
 mod password;
 mod pkce;
 mod webhook;

@@ -24,10 +24,7 @@ fn rfc7636_appendix_b_through_the_bindings() {
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     assert_eq!(pkce_challenge(verifier).expect("valid"), challenge);
-    assert_eq!(
-        pkce_verify(challenge, Some("S256".into()), verifier).expect("valid"),
-        true
-    );
+    assert!(pkce_verify(challenge, Some("S256".into()), verifier).expect("valid"));
     let plain = pkce_verify(challenge, Some("plain".into()), verifier).expect_err("refused");
     assert_eq!(code_of(plain), "unsupported_challenge_method");
     assert_eq!(
@@ -139,12 +136,9 @@ fn hashes_through_the_bindings() {
         hex("0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659")
     );
     let phc = argon2id_hash(b"pw", "light").expect("hashes");
-    assert_eq!(argon2id_verify(b"pw", &phc).expect("verifies"), true);
-    assert_eq!(argon2id_verify(b"px", &phc).expect("verifies"), false);
-    assert_eq!(
-        argon2id_needs_rehash(&phc, "password").expect("known profile"),
-        true
-    );
+    assert!(argon2id_verify(b"pw", &phc).expect("verifies"));
+    assert!(!argon2id_verify(b"px", &phc).expect("verifies"));
+    assert!(argon2id_needs_rehash(&phc, "password").expect("known profile"));
     assert_eq!(
         normalize_email(" Alice@Example.COM").expect("valid"),
         "alice@example.com"
@@ -160,4 +154,22 @@ fn hex(text: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
         .collect()
+}
+
+#[wasm_bindgen_test]
+fn namespace_names_and_keys_are_checked_as_the_service_does() {
+    assert!(check_namespace_name("my-app.v2").is_ok());
+    assert_eq!(
+        code_of(check_namespace_name("My App").expect_err("refused")),
+        "invalid_namespace"
+    );
+    assert!(check_namespace_key("users/42").is_ok());
+    assert_eq!(
+        code_of(check_namespace_key("a\0b").expect_err("refused")),
+        "invalid_key"
+    );
+    assert_eq!(
+        code_of(check_namespace_key("").expect_err("refused")),
+        "invalid_key"
+    );
 }

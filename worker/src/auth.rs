@@ -229,7 +229,8 @@ async fn session(
         credential_id: live.id,
         key_prefix: String::new(),
         auth_method: "session",
-        namespaces: Vec::new(),
+        // A person's session reaches every namespace of its org.
+        namespaces: vec![keyward_core::namespace::ALL.to_owned()],
         rate: None,
     })
 }
@@ -268,7 +269,7 @@ async fn access_token(
                 auth_method: "oauth",
                 // A grant reaches every namespace of its org (the Primitive seed's full
                 // API access).
-                namespaces: vec!["*".to_owned()],
+                namespaces: vec![keyward_core::namespace::ALL.to_owned()],
                 rate: None,
             };
             Ok(admitted.admit(object, caller, digest))

@@ -17,6 +17,7 @@
 //! | `OAUTH_RATE_LIMIT_RPM` | var | `600` | requests per rolling minute of one OAuth grant's access tokens |
 //! | `REFRESH_REUSE_GRACE_SECONDS` | var | `0` | within this many seconds of a rotation, an identical retry with the spent refresh token gets the same tokens again instead of revoking the grant (at most 300) |
 //! | `OAUTH_SCOPE` | var | `keyward:api` | the scopes the OAuth server offers, space-separated (the Primitive seed's `primitive:api` by setting) |
+//! | `CORS_ALLOWED_ORIGINS` | var | – | web origins (`https://app.example`, comma-separated; `http://` only on a loopback host) whose pages may call `/v1` and `/auth` from a browser (CORS, without cookies) |
 //! | `SELF_REGISTRATION_ENABLED` | var | `false` | `POST /auth/signup` is open |
 //! | `ALLOW_UNVERIFIED_EMAIL_LOGIN` | var | `false` | password login before the email is verified |
 //! | `MAIL_TRANSPORT` | var | `outbox` | `outbox` (messages stored in D1) or `http` (an HTTP email API) |
@@ -64,6 +65,8 @@ pub struct Config {
     /// `REFRESH_REUSE_GRACE_SECONDS`: how long after a rotation an identical retry is
     /// answered again rather than treated as reuse.
     pub refresh_reuse_grace_secs: u64,
+    /// `CORS_ALLOWED_ORIGINS`: exact origins whose pages may call `/v1` and `/auth`.
+    pub cors_origins: Vec<String>,
     pub self_registration: bool,
     pub allow_unverified_login: bool,
     pub mail: MailTransport,
@@ -108,6 +111,25 @@ fn secret(env: &Env, name: &str) -> Option<String> {
         .ok()
         .map(|s| s.to_string())
         .filter(|s| !s.is_empty())
+}
+
+/// `CORS_ALLOWED_ORIGINS`: each entry an origin exactly as browsers send it, checked by
+/// the core (`RedirectUri::web_origin`: https, or http on a loopback host; no path).
+fn cors_origins(value: &str) -> Result<Vec<String>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            keyward_core::oauth::redirect::RedirectUri::web_origin(origin)
+                .map(|o| o.as_str().to_owned())
+                .map_err(|_| {
+                    format!(
+                        "CORS_ALLOWED_ORIGINS: {origin:?} is not an https origin (or http on a loopback host)"
+                    )
+                })
+        })
+        .collect()
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -239,6 +261,9 @@ impl Config {
             oauth_lifetimes,
             oauth_rate_limit_rpm,
             refresh_reuse_grace_secs: seconds("REFRESH_REUSE_GRACE_SECONDS", 0, 0..=300)?,
+            cors_origins: var(env, "CORS_ALLOWED_ORIGINS")
+                .map_or(Ok(Vec::new()), |v| cors_origins(&v))
+                .map_err(|e| misconfigured(&e))?,
             self_registration: flag("SELF_REGISTRATION_ENABLED")?,
             allow_unverified_login: flag("ALLOW_UNVERIFIED_EMAIL_LOGIN")?,
             mail,

@@ -44,6 +44,14 @@ pub fn is_public_cors(path: &str) -> bool {
     )
 }
 
+/// The request's `Origin`, if it is one of `allowed` (`CORS_ALLOWED_ORIGINS`) and the
+/// path is one browser clients of the API use (`/v1/*`, `/auth/*`).
+pub fn cors_origin(req: &worker::Request, path: &str, allowed: &[String]) -> Option<String> {
+    let api = path.starts_with("/v1/") || path.starts_with("/auth/");
+    let origin = req.headers().get("Origin").ok().flatten()?;
+    (api && allowed.contains(&origin)).then_some(origin)
+}
+
 /// A refusal, rendered by [`error_response`].
 #[derive(Debug)]
 pub struct ApiError {
@@ -99,8 +107,12 @@ impl ApiError {
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(409, "conflict", message)
     }
-    pub fn too_large() -> Self {
-        Self::new(413, "payload_too_large", "request body exceeds 65536 bytes")
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            413,
+            "payload_too_large",
+            format!("request body exceeds {limit} bytes"),
+        )
     }
     pub fn method_not_allowed() -> Self {
         Self::new(405, "method_not_allowed", "method not allowed on this path")
@@ -139,10 +151,14 @@ impl ApiError {
 }
 
 /// A broken input rule (`keyward_core::rules`): 400 `invalid_request` with the rule's
-/// message, the code SPEC gives the `/v1` family for bad input.
+/// message, the code SPEC gives the `/v1` family for bad input; a rule about the
+/// caller's role is 403.
 impl From<keyward_core::rules::RuleError> for ApiError {
     fn from(error: keyward_core::rules::RuleError) -> Self {
-        Self::invalid(error.to_string())
+        match error {
+            keyward_core::rules::RuleError::AllNamespaces => Self::forbidden(error.to_string()),
+            _ => Self::invalid(error.to_string()),
+        }
     }
 }
 
@@ -226,10 +242,16 @@ fn json_response(status: u16, body: &Value) -> Response {
         .with_headers(headers)
 }
 
-/// The answer to a CORS preflight of a public path.
-pub fn preflight() -> Response {
+/// The answer to a CORS preflight: of a public path, or (`api`) of `/v1` or `/auth` from
+/// an allowed origin.
+pub fn preflight(api: bool) -> Response {
     let headers = Headers::new();
-    let _ = headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    let methods = if api {
+        "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+    } else {
+        "GET, POST, OPTIONS"
+    };
+    let _ = headers.set("Access-Control-Allow-Methods", methods);
     let _ = headers.set(
         "Access-Control-Allow-Headers",
         "Authorization, Content-Type",
@@ -241,11 +263,28 @@ pub fn preflight() -> Response {
         .with_headers(headers)
 }
 
-/// Headers every response carries; `path` decides CORS.
-pub fn finish(mut response: Response, request_id: &str, path: &str) -> worker::Result<Response> {
+/// Headers every response carries. CORS: `*` on the public paths; the page's own origin
+/// (never with credentials: the API takes bearer tokens, not cookies) when it is an
+/// allowed one, with the headers a client needs to read exposed.
+pub fn finish(
+    mut response: Response,
+    request_id: &str,
+    path: &str,
+    cors: Option<&str>,
+) -> worker::Result<Response> {
     let headers = response.headers_mut();
     if is_public_cors(path) {
         headers.set("Access-Control-Allow-Origin", "*")?;
+    } else if let Some(origin) = cors {
+        headers.set("Access-Control-Allow-Origin", origin)?;
+        headers.set(
+            "Access-Control-Expose-Headers",
+            "X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, WWW-Authenticate",
+        )?;
+    }
+    if !is_public_cors(path) {
+        // The answer depends on the Origin: caches must keep them apart.
+        headers.append("Vary", "Origin")?;
     }
     headers.set("X-Request-Id", request_id)?;
     headers.set("X-Content-Type-Options", "nosniff")?;
@@ -255,7 +294,7 @@ pub fn finish(mut response: Response, request_id: &str, path: &str) -> worker::R
     Ok(response)
 }
 
-/// A body this much larger than the limit is still read (and dropped) before the 413,
+/// A body this much larger than its limit is still read (and dropped) before the 413,
 /// so that the client sees the answer instead of a connection closed mid-upload.
 const MAX_DRAIN: usize = 1024 * 1024;
 
@@ -264,7 +303,7 @@ const MAX_DRAIN: usize = 1024 * 1024;
 pub async fn json_body<T: serde::de::DeserializeOwned>(
     req: &mut worker::Request,
 ) -> Result<T, ApiError> {
-    let body = read_body(req).await?;
+    let body = read_limited(req, MAX_JSON_BODY).await?;
     serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid(format!("invalid JSON body: {}", describe_json_error(&e))))
 }
@@ -272,7 +311,7 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(
 /// Reads a form body (`application/x-www-form-urlencoded`, at most [`MAX_JSON_BODY`]
 /// bytes) strictly: malformed encoding or a repeated parameter is 400.
 pub async fn form_body(req: &mut worker::Request) -> Result<Vec<(String, String)>, ApiError> {
-    let body = read_body(req).await?;
+    let body = read_limited(req, MAX_JSON_BODY).await?;
     keyward_core::oauth::form::parse(&body).map_err(|e| match e {
         keyward_core::oauth::form::FormError::Repeated => {
             ApiError::invalid("a parameter is repeated")
@@ -283,8 +322,8 @@ pub async fn form_body(req: &mut worker::Request) -> Result<Vec<(String, String)
     })
 }
 
-/// Reads a request body of at most [`MAX_JSON_BODY`] bytes (413 past it).
-async fn read_body(req: &mut worker::Request) -> Result<Vec<u8>, ApiError> {
+/// Reads a request body of at most `limit` bytes (413 past it).
+pub async fn read_limited(req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     use futures_util::StreamExt as _;
     let mut stream = req
         .stream()
@@ -294,14 +333,14 @@ async fn read_body(req: &mut worker::Request) -> Result<Vec<u8>, ApiError> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ApiError::invalid("unreadable request body"))?;
         seen += chunk.len();
-        if seen <= MAX_JSON_BODY {
+        if seen <= limit {
             body.extend_from_slice(&chunk);
-        } else if seen > MAX_DRAIN {
+        } else if seen > limit + MAX_DRAIN {
             break;
         }
     }
-    if seen > MAX_JSON_BODY {
-        return Err(ApiError::too_large());
+    if seen > limit {
+        return Err(ApiError::too_large(limit));
     }
     Ok(body)
 }

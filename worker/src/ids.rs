@@ -35,6 +35,11 @@ pub fn account_id() -> String {
     format!("acc_{}", random_hex::<16>())
 }
 
+/// `nsp_` + 16 random bytes in hex: a namespace, and the KV prefix of its values.
+pub fn namespace_id() -> String {
+    format!("nsp_{}", random_hex::<16>())
+}
+
 /// `cli_` + 16 random bytes in hex: an OAuth client's `client_id`.
 pub fn client_id() -> String {
     format!("cli_{}", random_hex::<16>())

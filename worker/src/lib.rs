@@ -50,7 +50,13 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let request_id = ids::request_id();
     let path = req.path();
     let family = Family::of(&path);
-    let outcome = match config::Config::get(&env) {
+    let config = config::Config::get(&env);
+    // The page's origin, when it is one the settings allow to call this path (CORS).
+    let cors = config
+        .as_ref()
+        .ok()
+        .and_then(|c| http::cors_origin(&req, &path, &c.cors_origins));
+    let outcome = match config {
         Ok(config) => {
             let cx = context::Cx {
                 env: &env,
@@ -58,7 +64,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 config: &config,
                 request_id: &request_id,
             };
-            routes::dispatch(&mut req, &cx)
+            routes::dispatch(&mut req, &cx, cors.is_some())
                 .await
                 .map_err(|e| (e, Some(config)))
         }
@@ -79,7 +85,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     if !req.inner().body_used() {
         http::drain(&mut req).await;
     }
-    http::finish(response, &request_id, &path)
+    http::finish(response, &request_id, &path, cors.as_deref())
 }
 
 /// Result of a route handler: a response, or an error [`http`] will render.

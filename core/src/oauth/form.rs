@@ -33,24 +33,7 @@ pub fn parse(input: &[u8]) -> Result<Vec<(String, String)>, FormError> {
 }
 
 fn decode(bytes: &[u8]) -> Result<String, FormError> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
-                let (Some(hi), Some(lo)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) else {
-                    return Err(FormError::Malformed);
-                };
-                out.push(u8::try_from(hi * 16 + lo).map_err(|_| FormError::Malformed)?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| FormError::Malformed)
+    crate::encoding::percent_decode(bytes, true).ok_or(FormError::Malformed)
 }
 
 /// The value of `name` among decoded `pairs` (a name appears at most once).

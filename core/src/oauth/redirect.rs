@@ -150,6 +150,17 @@ impl RedirectUri {
         })
     }
 
+    /// Checks a web origin (`CORS_ALLOWED_ORIGINS`) under the same scheme and host rules:
+    /// `https://host[:port]`, or `http://` on a loopback host, with no path, query or
+    /// upper case (browsers send origins lowercase, and they are compared exactly).
+    pub fn web_origin(text: &str) -> Result<Self, RedirectError> {
+        let origin = Self::parse(text)?;
+        if !origin.rest.is_empty() || text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(RedirectError::Characters);
+        }
+        Ok(origin)
+    }
+
     /// The URI as registered.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -432,6 +443,31 @@ mod tests {
         ("https://127.0.0.1/cb", "https://127.0.0.1:9/cb", false),
         ("https://app.example/cb", "not a uri", false),
     ];
+
+    #[test]
+    fn web_origins_are_bare_lowercase_and_https_or_loopback() {
+        for good in [
+            "https://app.example",
+            "https://app.example:8443",
+            "http://127.0.0.1:5173",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(RedirectUri::web_origin(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://app.example",
+            "https://app.example/",
+            "https://App.example",
+            "https://a.example/x",
+            "https://u@a.example",
+            "ftp://a.example",
+            "https://",
+            "*",
+        ] {
+            assert!(RedirectUri::web_origin(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn matching_is_exact_but_for_case_and_loopback_ip_ports() {

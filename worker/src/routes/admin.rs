@@ -182,7 +182,8 @@ pub async fn bootstrap(req: &mut Request, cx: &Cx<'_>) -> Outcome {
         lookup_hash: Some(&hash),
         secret_phc: None,
         rate_limit_rpm: 1000,
-        namespaces: "[]",
+        // The owner's first key reaches every namespace of the org.
+        namespaces: r#"["*"]"#,
         created_at: now,
         expires_at: None,
     };

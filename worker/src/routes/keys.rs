@@ -50,6 +50,19 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Option::<String>::deserialize(d).map(Some)
 }
 
+/// The namespaces a key may be given by `p`: valid names (`rules::namespaces`), and
+/// never more than `p` can use itself, so a key cannot mint a wider key.
+fn granted_namespaces(p: &Principal, asked: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let names = rules::namespaces(asked, &p.role)?;
+    if keyward_core::namespace::covers(&p.namespaces, &names) {
+        Ok(names)
+    } else {
+        Err(ApiError::forbidden(
+            "permission denied: a key cannot be given namespaces its creator cannot use",
+        ))
+    }
+}
+
 pub async fn mint(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
     let body: MintBody = http::json_body(req).await?;
     let name = rules::name(&body.name)?;
@@ -58,7 +71,7 @@ pub async fn mint(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
         &p.role,
     )?;
     let expires_at = body.expires_at.as_deref().map(valid_expiry).transpose()?;
-    let namespaces = rules::namespaces(body.namespaces.unwrap_or_default())?;
+    let namespaces = granted_namespaces(p, body.namespaces.unwrap_or_default())?;
     let scheme = match body.scheme.as_deref() {
         None => cx.config.default_scheme,
         Some(s) => KeyScheme::parse(s)
@@ -197,7 +210,7 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
     };
     let namespaces = match body.namespaces {
         Some(ns) => {
-            serde_json::to_string(&rules::namespaces(ns)?).map_err(|_| ApiError::internal())?
+            serde_json::to_string(&granted_namespaces(p, ns)?).map_err(|_| ApiError::internal())?
         }
         None => row.namespaces.clone(),
     };

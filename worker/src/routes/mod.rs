@@ -12,6 +12,7 @@ mod grants;
 mod keys;
 mod login;
 mod members;
+mod namespaces;
 mod oauth;
 mod pages;
 mod password;
@@ -28,11 +29,12 @@ pub use crate::context::Cx;
 use crate::http::{self, ApiError};
 use crate::principal::Principal;
 
-pub async fn dispatch(req: &mut Request, cx: &Cx<'_>) -> Outcome {
+/// Routes the request; `cors` says its origin is an allowed one (`CORS_ALLOWED_ORIGINS`).
+pub async fn dispatch(req: &mut Request, cx: &Cx<'_>, cors: bool) -> Outcome {
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    if req.method() == Method::Options && http::is_public_cors(&path) {
-        return Ok(http::preflight());
+    if req.method() == Method::Options && (cors || http::is_public_cors(&path)) {
+        return Ok(http::preflight(cors));
     }
     match (req.method(), segments.as_slice()) {
         (Method::Get, ["health"]) => Ok(http::bare_ok(200, &serde_json::json!({ "status": "ok" }))),
@@ -163,10 +165,30 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
         (Method::Delete, ["invitations", id]) => members::withdraw(cx, principal, id).await,
         (Method::Get, ["grants"]) => grants::list(req, cx, principal).await,
         (Method::Delete, ["grants", id]) => grants::revoke(cx, principal, id).await,
+        (Method::Post, ["namespaces"]) => namespaces::create(req, cx, principal).await,
+        (Method::Get, ["namespaces"]) => namespaces::list(req, cx, principal).await,
+        (Method::Delete, ["namespaces", ns]) => namespaces::delete(cx, principal, ns).await,
+        (Method::Get, ["namespaces", ns, "keys"]) => {
+            namespaces::list_keys(req, cx, principal, ns).await
+        }
+        (Method::Put, ["namespaces", ns, "keys", key]) => {
+            namespaces::put_value(req, cx, principal, ns, key).await
+        }
+        (Method::Get, ["namespaces", ns, "keys", key]) => {
+            namespaces::get_value(cx, principal, ns, key).await
+        }
+        (Method::Delete, ["namespaces", ns, "keys", key]) => {
+            namespaces::delete_value(cx, principal, ns, key).await
+        }
         (
             _,
-            ["whoami" | "keys" | "audit" | "members" | "invitations" | "grants"]
-            | ["keys" | "members" | "invitations" | "grants", _],
+            ["whoami" | "keys" | "audit" | "members" | "invitations" | "grants" | "namespaces"]
+            | [
+                "keys" | "members" | "invitations" | "grants" | "namespaces",
+                _,
+            ]
+            | ["namespaces", _, "keys"]
+            | ["namespaces", _, "keys", _],
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }

@@ -7,6 +7,7 @@ pub mod d1;
 pub mod grants;
 pub mod identity;
 pub mod invitations;
+pub mod namespaces;
 pub mod oauth;
 pub mod sessions;
 pub mod tokens;
