@@ -24,14 +24,15 @@ async function expectOk(res, what) {
   return res;
 }
 
-/** Waits for the Worker to answer; returns the RFC 8414 metadata (our endpoints). */
-async function waitReady(child, origin, log, timeoutMs = 180_000) {
+/** Calls `probe` until it returns something other than undefined (a Worker that is not
+ * listening yet makes it throw); fails if wrangler exits or `timeoutMs` passes. */
+async function waitFor(child, log, probe, timeoutMs = 180_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log()}`);
     try {
-      const r = await fetch(`${origin}/.well-known/oauth-authorization-server`);
-      if (r.ok) return await r.json();
+      const ready = await probe();
+      if (ready !== undefined) return ready;
     } catch {
       // not listening yet
     }
@@ -110,13 +111,16 @@ async function flowTimings(meta, rotations = 100) {
   return { exchangeMedianMs: exchanges[5], rotationMs: (performance.now() - start) / rotations };
 }
 
-/** Starts the peer; resolves to { origin, token, url, pid, stop }. */
-export async function startPeer() {
+/**
+ * Starts the Worker in `dir` under `wrangler dev` on a free loopback port with fresh
+ * local state; resolves to { origin, child, stop }.
+ */
+async function startWorker(dir) {
   const port = await freePort();
   const persistTo = mkdtempSync(path.join(os.tmpdir(), "keyward-peer-")); // fresh KV each run
   const args = [wranglerJs, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--log-level", "warn", "--show-interactive-dev-session=false"];
   const child = spawn(process.execPath, args, {
-    cwd: peerDir,
+    cwd: dir,
     env: { ...wranglerEnv, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -127,15 +131,35 @@ export async function startPeer() {
     await stopServer(child); // SIGTERM, SIGKILL after 10 s, waits for exit
     rmSync(persistTo, { recursive: true, force: true });
   };
+  return { origin: `http://127.0.0.1:${port}`, child, stop, log: () => out };
+}
 
-  const origin = `http://127.0.0.1:${port}`;
+/** Starts the OAuth peer; resolves to { origin, token, url, pid, stop, flowTimings }. */
+export async function startPeer() {
+  const { origin, child, stop, log } = await startWorker(peerDir);
   try {
-    const meta = await waitReady(child, origin, () => out);
+    // The RFC 8414 metadata names the peer's endpoints.
+    const meta = await waitFor(child, log, async () => {
+      const r = await fetch(`${origin}/.well-known/oauth-authorization-server`);
+      return r.ok ? r.json() : undefined;
+    });
     const client_id = await register(meta);
     const token = (await exchange(meta, client_id, await authorize(meta, client_id))).access_token;
     const url = `${origin}/api/whoami`;
     await expectOk(await fetch(url, { headers: { Authorization: `Bearer ${token}` } }), "GET /api/whoami");
     return { origin, token, url, pid: child.pid, stop, flowTimings: (rotations) => flowTimings(meta, rotations) };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Starts the KV peer (bench/kv-peer: KV calls, no authentication); resolves to { origin, pid, stop }. */
+export async function startKvPeer() {
+  const { origin, child, stop, log } = await startWorker(path.join(here, "kv-peer"));
+  try {
+    await waitFor(child, log, async () => ((await fetch(`${origin}/kv/ready`, { method: "PUT", body: "1" })).ok ? true : undefined));
+    return { origin, pid: child.pid, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -22,7 +22,7 @@ import autocannon from "autocannon";
 import { run } from "./lib.mjs";
 import { bootstrap, call, keyward } from "../tests/e2e/helpers.mjs";
 import { formPost, oauthKit } from "../tests/e2e/oauth-helpers.mjs";
-import { startPeer } from "../bench/peer.mjs";
+import { startKvPeer, startPeer } from "../bench/peer.mjs";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -136,6 +136,17 @@ try {
   }
   const rotationMs = (performance.now() - rotationStart) / rotations;
 
+  // Namespace values: a 1 KiB value read and written through the service with a lookup
+  // key that may use the namespace (compared below with the KV peer, no authentication).
+  const value = randomBytes(1024);
+  await call(server.origin, "POST", "/v1/namespaces", { token: owner.plain_key, body: { name: "bench" } });
+  const kvKey = (await call(server.origin, "POST", "/v1/keys", { token: owner.plain_key, body: { name: "bench-kv", namespaces: ["bench"], rate_limit_rpm: 100000 } })).body.data;
+  const valueUrl = `${server.origin}/v1/namespaces/bench/keys/k`;
+  const put = { method: "PUT", body: value, headers: { authorization: `Bearer ${kvKey.plain_key}`, "content-type": "application/octet-stream" } };
+  if ((await fetch(valueUrl, put)).status !== 200) throw new Error("namespace PUT failed");
+  rows.push(await load("GET /v1/namespaces/{ns}/keys/{key}, 1 KiB, lookup key", valueUrl, kvKey.plain_key, pid));
+  rows.push(await load("PUT /v1/namespaces/{ns}/keys/{key}, 1 KiB, lookup key", valueUrl, null, pid, put));
+
   // Cold id_secret: a fresh key each time, so the worker runs argon2id (light profile).
   const cold = [];
   for (let i = 0; i < 15; i++) {
@@ -213,6 +224,13 @@ try {
   peer = await startPeer();
   rows.push(await load("peer: workers-oauth-provider token check", peer.url, peer.token, peer.pid));
   const peerFlow = await peer.flowTimings(rotations);
+  await peer.stop();
+  peer = await startKvPeer();
+  const peerValue = `${peer.origin}/kv/k`;
+  const peerPut = { method: "PUT", body: value, headers: { "content-type": "application/octet-stream" } };
+  if ((await fetch(peerValue, peerPut)).status !== 200) throw new Error("KV peer PUT failed");
+  rows.push(await load("KV peer (no auth): GET /kv/{key}, 1 KiB", peerValue, null, peer.pid));
+  rows.push(await load("KV peer (no auth): PUT /kv/{key}, 1 KiB", peerValue, null, peer.pid, peerPut));
 
   const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "–");
   console.log(`\n## HTTP benchmarks (autocannon -c ${CONNECTIONS} -d ${DURATION}, wrangler dev 4.86.0, ${new Date().toISOString().slice(0, 10)})\n`);
@@ -220,7 +238,7 @@ try {
   console.log("|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.cpuPerReq, 2)} | ${r.total} | ${r.non2xx} |`);
   const [health, ours] = rows;
-  const theirs = rows.at(-1);
+  const theirs = rows.find((r) => r.name.startsWith("peer: workers-oauth-provider"));
   console.log(`\nlookup-key whoami ÷ peer token check: ${(ours.rps / theirs.rps).toFixed(2)}× the req/s`);
   console.log(`CPU of a lookup verify (whoami − health, workerd): ${(ours.cpuPerReq - health.cpuPerReq).toFixed(2)} ms/req`);
   console.log(`id_secret single request, median latency: cold (argon2id) ${cold[7].toFixed(1)} ms, cached ${warm[7].toFixed(1)} ms`);
@@ -228,6 +246,11 @@ try {
   console.log(`OAuth access-token whoami ÷ peer token check: ${(oauthRow.rps / theirs.rps).toFixed(2)}× the req/s, ${(oauthRow.cpuPerReq / theirs.cpuPerReq).toFixed(2)}× the CPU per request`);
   console.log(`OAuth refresh rotation, sequential: ${rotationMs.toFixed(1)} ms each (${(1000 / rotationMs).toFixed(0)}/s on one chain); peer ${peerFlow.rotationMs.toFixed(1)} ms (${(rotationMs / peerFlow.rotationMs).toFixed(2)}× its time)`);
   console.log(`OAuth code exchange, median of 10: ${exchanges[5].toFixed(1)} ms; peer ${peerFlow.exchangeMedianMs.toFixed(1)} ms (${(exchanges[5] / peerFlow.exchangeMedianMs).toFixed(2)}× its time)`);
+  for (const verb of ["GET", "PUT"]) {
+    const ours = rows.find((r) => r.name.startsWith(`${verb} /v1/namespaces`));
+    const bare = rows.find((r) => r.name.startsWith(`KV peer (no auth): ${verb}`));
+    console.log(`namespace ${verb}: ${(ours.rps / bare.rps).toFixed(2)}× the KV peer's req/s; Keyward adds ${(ours.cpuPerReq - bare.cpuPerReq).toFixed(2)} ms of workerd CPU per request`);
+  }
   console.log(`\n## Timing of refusals (${pairs} interleaved sequential requests each, median ms)\n`);
   console.log("| comparison | first | second | ratio | statuses |");
   console.log("|---|---|---|---|---|");

@@ -43,14 +43,15 @@ if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "0.8.7" ]; t
     || fail "cargo install worker-build"
 fi
 
-# 4. Chromium and its driver, from Debian's packages, for the browser tests.
-if ! have chromium || ! have chromedriver; then
-  step "apt-get install chromium chromium-driver"
+# 4. From Debian's packages: Chromium and its driver for the browser tests, tmux for the
+#    CLI's look in a real terminal.
+if ! have chromium || ! have chromedriver || ! have tmux; then
+  step "apt-get install chromium chromium-driver tmux"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || { have sudo && SUDO="sudo"; } || fail "installing Chromium needs root or sudo"
   $SUDO apt-get update -qq || fail "apt-get update"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver \
-    || fail "apt-get install chromium chromium-driver"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver tmux \
+    || fail "apt-get install chromium chromium-driver tmux"
 fi
 
 # 5. npm dependencies, reinstalled only when a package-lock.json changed: the project's,

@@ -64,7 +64,7 @@ impl fmt::Display for NamespaceError {
             ),
             Self::Key => write!(
                 f,
-                "a key is 1-{MAX_KEY_BYTES} bytes of UTF-8 without control characters (percent-encode it in the path)"
+                "a key is 1-{MAX_KEY_BYTES} bytes of UTF-8 without control characters, and not \".\" or \"..\" (percent-encode it in the path)"
             ),
             Self::Prefix => write!(
                 f,
@@ -89,18 +89,23 @@ pub fn check_name(name: &str) -> Result<(), NamespaceError> {
     }
 }
 
-/// Checks a key: 1 to [`MAX_KEY_BYTES`] bytes, no control character (NUL included).
+/// Checks a key: 1 to [`MAX_KEY_BYTES`] bytes, no control character (NUL included), and
+/// not `.` or `..`, which no URL path can carry as a segment (they are dot segments,
+/// resolved away before routing, however they are encoded).
 pub fn check_key(key: &str) -> Result<(), NamespaceError> {
-    if (1..=MAX_KEY_BYTES).contains(&key.len()) && !key.chars().any(char::is_control) {
+    let addressable = key != "." && key != "..";
+    if (1..=MAX_KEY_BYTES).contains(&key.len()) && addressable && !key.chars().any(char::is_control)
+    {
         Ok(())
     } else {
         Err(NamespaceError::Key)
     }
 }
 
-/// Checks a listing prefix: like a key, but it may be empty.
+/// Checks a listing prefix: at most [`MAX_KEY_BYTES`] bytes without control characters
+/// (empty, `.` and `..` included: a prefix travels in the query, not the path).
 pub fn check_prefix(prefix: &str) -> Result<(), NamespaceError> {
-    if prefix.is_empty() || check_key(prefix).is_ok() {
+    if prefix.len() <= MAX_KEY_BYTES && !prefix.chars().any(char::is_control) {
         Ok(())
     } else {
         Err(NamespaceError::Prefix)
@@ -247,13 +252,32 @@ mod tests {
 
     #[test]
     fn keys_are_any_utf8_without_control_characters() {
-        for good in ["k", "a/b", "..", "%2e", "ключ", "a b", &"x".repeat(400)] {
+        for good in [
+            "k",
+            "a/b",
+            "...",
+            "../x",
+            "%2e",
+            "ключ",
+            "a b",
+            &"x".repeat(400),
+        ] {
             assert_eq!(check_key(good), Ok(()), "{good:?}");
         }
-        for bad in ["", "a\0b", "a\nb", "\u{7f}", "\u{85}", &"x".repeat(401)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a\0b",
+            "a\nb",
+            "\u{7f}",
+            "\u{85}",
+            &"x".repeat(401),
+        ] {
             assert_eq!(check_key(bad), Err(NamespaceError::Key), "{bad:?}");
         }
         assert_eq!(check_prefix(""), Ok(()));
+        assert_eq!(check_prefix(".."), Ok(()));
         assert_eq!(check_prefix("a\u{1}"), Err(NamespaceError::Prefix));
     }
 

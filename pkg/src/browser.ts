@@ -1,9 +1,10 @@
 /**
- * The browser entry: fetches and instantiates the wasm beside this file before any
- * export is used (top-level await), so every function is synchronous afterwards.
+ * The browser entry. Registers how to load the wasm core (fetched from beside this file
+ * by `await ready()`, never at import) and exports the SDK. Browsers cannot fetch
+ * synchronously, so the helpers need `ready()` once; `Client` needs no wasm at all.
  */
-import init from "../wasm/keyward_wasm.js";
+import { provideWasm } from "./wasm-source.js";
 
-await init({ module_or_path: new URL("../wasm/keyward_wasm_bg.wasm", import.meta.url) });
+provideWasm({ async: () => new URL("../wasm/keyward_wasm_bg.wasm", import.meta.url) });
 
 export * from "./index.js";

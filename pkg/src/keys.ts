@@ -1,5 +1,5 @@
 /** API-key helpers: parse a key strictly, and the only part of it that is safe to show. */
-import * as wasm from "../wasm/keyward_wasm.js";
+import { core } from "./wasm.js";
 import { coreCall } from "./errors.js";
 
 /** What a key's shape tells, without asking the service. */
@@ -23,10 +23,10 @@ export interface ParseKeyOptions {
  * Throws `ValidationError` with a `code` such as `malformed_key` or `unknown_token_shape`.
  */
 export function parseKey(key: string, options: ParseKeyOptions = {}): ParsedKey {
-  return coreCall(() => wasm.parseKey(key, options.prefix) as ParsedKey);
+  return coreCall(() => core().parseKey(key, options.prefix) as ParsedKey);
 }
 
 /** The first 12 characters of a token: the only part ever logged or shown. */
 export function keyPrefix(token: string): string {
-  return wasm.keyPrefix(token);
+  return core().keyPrefix(token);
 }

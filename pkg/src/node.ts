@@ -1,7 +1,11 @@
-/** The Node entry: loads the wasm synchronously from the package's own folder. */
+/**
+ * The Node entry. Registers how to load the wasm core (read synchronously from the
+ * package's own folder, the first time a helper needs it) and exports the SDK.
+ */
 import { readFileSync } from "node:fs";
-import { initSync } from "../wasm/keyward_wasm.js";
+import { provideWasm } from "./wasm-source.js";
 
-initSync({ module: readFileSync(new URL("../wasm/keyward_wasm_bg.wasm", import.meta.url)) });
+const file = new URL("../wasm/keyward_wasm_bg.wasm", import.meta.url);
+provideWasm({ sync: () => readFileSync(file), async: () => readFileSync(file) });
 
 export * from "./index.js";

@@ -2,7 +2,7 @@
  * PKCE (RFC 7636), S256 only. Verifiers come from the platform CSPRNG through the wasm
  * core; `plain` is refused.
  */
-import * as wasm from "../wasm/keyward_wasm.js";
+import { core } from "./wasm.js";
 import { coreCall } from "./errors.js";
 
 /** A verifier and its challenge, ready for an authorization request. */
@@ -14,17 +14,17 @@ export interface PkcePair {
 
 /** A fresh 43-character code verifier. */
 export function generateVerifier(): string {
-  return wasm.pkceGenerateVerifier();
+  return core().pkceGenerateVerifier();
 }
 
 /** `BASE64URL(SHA256(verifier))`; throws `ValidationError` for a malformed verifier. */
 export function challenge(verifier: string): string {
-  return coreCall(() => wasm.pkceChallenge(verifier));
+  return coreCall(() => core().pkceChallenge(verifier));
 }
 
 /** Whether `verifier` matches `codeChallenge` (method must be `S256`). */
 export function verify(codeChallenge: string, verifier: string, method = "S256"): boolean {
-  return coreCall(() => wasm.pkceVerify(codeChallenge, method, verifier));
+  return coreCall(() => core().pkceVerify(codeChallenge, method, verifier));
 }
 
 /** A new verifier with its S256 challenge. */

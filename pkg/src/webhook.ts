@@ -2,7 +2,7 @@
  * Webhook verification (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
  * `webhook-signature`), computed by the wasm core so Node and browsers agree byte for byte.
  */
-import * as wasm from "../wasm/keyward_wasm.js";
+import { core } from "./wasm.js";
 import { WebhookVerificationError, coreCall } from "./errors.js";
 
 /** Header values, as a `Headers` object or a plain record (names case-insensitive). */
@@ -43,7 +43,7 @@ export function verifyWebhook(
   const now = options.now ?? Math.floor(Date.now() / 1000);
   coreCall(
     () =>
-      wasm.webhookVerify(
+      core().webhookVerify(
         secret,
         header(headers, "webhook-id"),
         header(headers, "webhook-timestamp"),
@@ -69,5 +69,5 @@ export function signWebhook(
   secret: string,
 ): string {
   const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
-  return coreCall(() => wasm.webhookSign(secret, msgId, timestamp, bytes), WebhookVerificationError);
+  return coreCall(() => core().webhookSign(secret, msgId, timestamp, bytes), WebhookVerificationError);
 }

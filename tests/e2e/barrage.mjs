@@ -1,8 +1,9 @@
-// Shared by the hostile suites: a snapshot of the identity tables, raw HTTP exchanges
-// parsed like `call`, the garbage credentials every suite opens its 401 cases with, the
-// check every refused answer must pass, and the barrage loop that sends the cases,
-// checks the answers and the 401 rule, runs the 2xx controls and compares the identity
-// tables before and after.
+// Shared by the hostile suites: a snapshot of the identity tables (and of which
+// namespaces exist), raw HTTP exchanges parsed like `call`, the garbage credentials every
+// suite opens its 401 cases with, the check every refused answer must pass, and the
+// barrage loop that sends the cases, checks the answers and the 401 rule, runs the 2xx
+// controls and compares the tables (and any state a suite reads itself, such as KV
+// values) before and after.
 import { randomBytes } from "node:crypto";
 import { call, rawExchange } from "./helpers.mjs";
 
@@ -10,8 +11,9 @@ import { call, rawExchange } from "./helpers.mjs";
 const REQUEST_ID = /^req_[0-9a-f]{32}$/;
 
 /**
- * Every identity table of `server`'s D1, rows in a stable order. Credentials leave out
- * `last_used_at`: a key that authenticates records its use.
+ * Every identity table of `server`'s D1, and `namespaces` (which namespaces exist; their
+ * values are in KV, see `runBarrage`'s `state`), rows in a stable order. Credentials
+ * leave out `last_used_at`: a key that authenticates records its use.
  */
 export function identitySnapshot(server) {
   const rows = (table, order = "id") => server.sql(`SELECT * FROM ${table} ORDER BY ${order}`);
@@ -28,14 +30,15 @@ export function identitySnapshot(server) {
     passwords: rows("passwords"),
     invitations: rows("invitations"),
     password_resets: rows("password_resets", "token_hash"),
+    namespaces: rows("namespaces"),
   };
 }
 
-/** The tables whose rows differ between two snapshots, as `table: a → b rows`. */
+/** The tables (or entries) whose rows differ between two snapshots, as `table: a → b rows`. */
 export function changedTables(a, b) {
-  return Object.keys(a)
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
     .filter((table) => JSON.stringify(a[table]) !== JSON.stringify(b[table]))
-    .map((table) => `${table}: ${a[table].length} → ${b[table].length} rows`);
+    .map((table) => `${table}: ${a[table]?.length ?? "no"} → ${b[table]?.length ?? "no"} rows`);
 }
 
 /** Parses what a raw exchange read (latin1, perhaps chunked) into `call`'s `{ status, headers, body, text }`. */
@@ -106,10 +109,21 @@ const keys = (object) => Object.keys(object).sort().join(",");
 /**
  * Checks one answer to a hostile case; returns what is wrong with it (empty when nothing
  * is): a 4xx (exactly `expect`: a status, or `{ status, code?, message? }` with `message`
- * a RegExp), a minted request id, the error in its family's shape, none of `foreignIds`
+ * a RegExp), a minted request id, the error in its family's shape; or, when `expect` is a
+ * function of the answer returning what is wrong with it, whatever it checks (for a case
+ * whose answer need not be such a refusal: a raw request the runtime answers itself, a
+ * path it normalises into the caller's own namespace). Either way, none of `foreignIds`
  * and none of `secrets` in the body.
  */
 function problems(label, path, r, expect, { foreignIds, secrets }) {
+  const out = typeof expect === "function" ? expect(r).map((why) => `${label} → ${r.status}: ${why}`) : refusalProblems(label, path, r, expect);
+  if (foreignIds.some((id) => r.text.includes(id))) out.push(`${label} leaked another org's ids`);
+  if (secrets.some((s) => r.text.includes(s))) out.push(`${label} echoed a secret: ${r.text.slice(0, 200)}`);
+  return out;
+}
+
+/** What is wrong with a refusal: see `problems`. */
+function refusalProblems(label, path, r, expect) {
   const out = [];
   const want = typeof expect === "number" ? { status: expect } : expect;
   if (r.status < 400 || r.status >= 500) out.push(`${label} → ${r.status} ${r.text.slice(0, 200)}`);
@@ -129,8 +143,6 @@ function problems(label, path, r, expect, { foreignIds, secrets }) {
   if (!shaped) out.push(`${label} → ${r.status} not in the ${v1 ? "/v1" : "bare"} family's shape: ${r.text.slice(0, 200)}`);
   if (want?.code && err?.code !== want.code) out.push(`${label} → code ${JSON.stringify(err?.code)}, expected ${want.code}`);
   if (want?.message && !want.message.test(err?.message ?? "")) out.push(`${label} → message ${JSON.stringify(err?.message)} does not match ${want.message}`);
-  if (foreignIds.some((id) => r.text.includes(id))) out.push(`${label} leaked another org's ids`);
-  if (secrets.some((s) => r.text.includes(s))) out.push(`${label} echoed a secret: ${r.text.slice(0, 200)}`);
   return out;
 }
 
@@ -148,11 +160,14 @@ function caseLabel(method, path, opts) {
  * `families` answered some, and the bare family's carry the `Bearer realm=` challenge.
  * Then runs the 2xx `controls` (`[method, path, opts, status, check]`, `check(r)`
  * returning what is wrong), prints `# <label>: N requests, …`, and compares the identity
- * tables with a snapshot taken first. Returns `{ failures, fivexx, before, after }`.
+ * tables with a snapshot taken first, and so `state` (an async function returning an
+ * object of arrays: what a suite reads back itself, such as KV values through the API)
+ * if given. Returns `{ failures, fivexx, before, after, stateBefore, stateAfter }`.
  * KEYWARD_E2E_TRACE=1 prints each answer.
  */
-export async function runBarrage({ server, cases, controls = [], label, foreignIds = [], secrets = [], families = ["bare"] }) {
+export async function runBarrage({ server, cases, controls = [], label, foreignIds = [], secrets = [], families = ["bare"], state }) {
   const before = identitySnapshot(server);
+  const stateBefore = await state?.();
   const failures = [];
   const unauthorized = new Map(); // family → { body, challenge } of its 401s
   let fivexx = 0;
@@ -188,5 +203,7 @@ export async function runBarrage({ server, cases, controls = [], label, foreignI
   console.log(`# ${label}: ${cases.length} requests, ${fivexx} 5xx (and ${controls.length} 2xx controls)`);
   const after = identitySnapshot(server);
   failures.push(...changedTables(before, after).map((table) => `identity table changed: ${table}`));
-  return { failures, fivexx, before, after };
+  const stateAfter = await state?.();
+  if (state) failures.push(...changedTables(stateBefore, stateAfter).map((entry) => `state changed: ${entry}`));
+  return { failures, fivexx, before, after, stateBefore, stateAfter };
 }

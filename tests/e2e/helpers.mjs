@@ -52,15 +52,22 @@ export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {}, re
       await server.stop();
       server = await startServer({ port: await freePort(), persistTo: state, vars });
     },
-    /** Runs SQL against the local D1 database and returns the rows. */
+    /**
+     * Runs SQL against the local D1 database and returns the rows. The database file is
+     * shared with the running server, whose writes after an answer (audit entries, a key's
+     * last use) can hold its lock for a moment: SQLITE_BUSY is retried a few times.
+     */
     sql(command) {
-      const r = spawnSync(
-        process.execPath,
-        [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", command],
-        { cwd: path.join(root, "worker"), env: { ...wranglerEnv, WRANGLER_LOG: "log" }, encoding: "utf8" },
-      );
-      if (r.status !== 0) throw new Error(`d1 execute failed: ${r.stderr}\n${r.stdout}`);
-      return JSON.parse(r.stdout)[0].results;
+      for (let attempt = 1; ; attempt++) {
+        const r = spawnSync(
+          process.execPath,
+          [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", command],
+          { cwd: path.join(root, "worker"), env: { ...wranglerEnv, WRANGLER_LOG: "log" }, encoding: "utf8" },
+        );
+        if (r.status === 0) return JSON.parse(r.stdout)[0].results;
+        if (attempt >= 5 || !/SQLITE_BUSY/.test(`${r.stderr}${r.stdout}`)) throw new Error(`d1 execute failed: ${r.stderr}\n${r.stdout}`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250 * attempt);
+      }
     },
     /** The lookup hash of a key as the server stores it, computed by node:crypto. */
     lookupHash(key) {

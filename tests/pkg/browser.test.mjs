@@ -1,79 +1,102 @@
-// The built package in headless Chromium: a page served on loopback imports
-// `pkg/dist/browser.js` (which fetches the wasm beside it) and checks the RFC 7636 and
-// Standard Webhooks vectors, exactly as the Node test does.
+// The built package in headless Chromium, served from loopback: the helpers load the
+// wasm only when `ready()` is awaited (and say so if called earlier), then agree with the
+// RFC 7636 and Standard Webhooks vectors exactly as in Node; an esbuild bundle of an app
+// that only uses `Client` requests no wasm, and one that uses the helpers loads it from
+// beside the bundle's `../wasm/` and works.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { bundleApp } from "../../scripts/pkg-size.mjs";
+import { IMPORT_MAP, launchChromium, resultsOf, staticServer } from "./browser-helpers.mjs";
 
-const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../pkg");
-const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-
-const PAGE = `<!doctype html><meta charset="utf-8"><title>keyward</title>
-<script type="module">
-  import * as kw from "/dist/browser.js";
-  const results = {};
+const VECTORS = `
   results.challenge = kw.pkce.challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
   results.signature = kw.signWebhook('{"test": 2432232314}', "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   results.parsed = kw.parseKey("ptmc_zI7yqBgWoCemHre5bJA3t_g8elCHlB7fK6mNk1tIan0");
   try { kw.pkce.verify(results.challenge, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "plain"); }
   catch (e) { results.plainError = { name: e.name, code: e.code, isKeyward: e instanceof kw.KeywardError }; }
-  results.verifier = kw.pkce.generateVerifier();
+  try { kw.checkNamespaceName("Not Valid"); } catch (e) { results.nameError = e.code; }
+  results.verifier = kw.pkce.generateVerifier();`;
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>keyward</title>
+${IMPORT_MAP}
+<script type="module">
+  import * as kw from "/dist/browser.js";
+  const results = {};
+  try { kw.parseKey("ptmc_zI7yqBgWoCemHre5bJA3t_g8elCHlB7fK6mNk1tIan0"); }
+  catch (e) { results.early = { name: e.name, code: e.code, message: e.message }; }
+  results.wasmBeforeReady = performance.getEntriesByType("resource").some((r) => r.name.endsWith(".wasm"));
+  await kw.ready();
+  ${VECTORS}
   window.__results = results;
 </script>`;
 
+const CLIENT_APP = `import { Client } from "keyward";
+const client = new Client({ endpoint: "http://127.0.0.1:9", token: "t", retries: 0, timeoutMs: 2000 });
+client.whoami().then(() => "answered", (e) => e.name).then((outcome) => { window.__results = { outcome, endpoint: client.endpoint }; });`;
+
+const HELPERS_APP = `import * as kw from "keyward";
+const results = {};
+await kw.ready();
+${VECTORS}
+window.__results = results;`;
+
+const page = (script) => `<!doctype html><meta charset="utf-8"><script type="module" src="${script}"></script>`;
+
 let server;
-let origin;
 let browser;
 
 before(async () => {
-  server = createServer(async (req, res) => {
-    const url = new URL(req.url, "http://127.0.0.1");
-    if (url.pathname === "/") {
-      res.writeHead(200, { "content-type": "text/html" }).end(PAGE);
-      return;
-    }
-    const file = path.join(pkgDir, path.normalize(url.pathname));
-    if (!file.startsWith(pkgDir)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
+  const clientBundle = await bundleApp(CLIENT_APP);
+  const helpersBundle = await bundleApp(HELPERS_APP);
+  server = await staticServer({
+    "/": ["text/html", PAGE],
+    "/bundle/client.html": ["text/html", page("/bundle/client.js")],
+    "/bundle/client.js": ["text/javascript", clientBundle.code],
+    "/bundle/helpers.html": ["text/html", page("/bundle/helpers.js")],
+    "/bundle/helpers.js": ["text/javascript", helpersBundle.code],
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
 });
 
-test("the built package runs in headless Chromium and agrees on the vectors", async () => {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  await page.goto(origin);
-  await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 15000 });
-  const results = await page.evaluate(() => window.__results);
-  assert.deepEqual(errors, []);
+function assertVectors(results) {
   assert.equal(results.challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
   assert.equal(results.signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   assert.deepEqual(results.parsed, { scheme: "lookup", keyPrefix: "ptmc_zI7yqBg", credentialId: null });
   assert.deepEqual(results.plainError, { name: "ValidationError", code: "unsupported_challenge_method", isKeyward: true });
+  assert.equal(results.nameError, "invalid_namespace");
   assert.match(results.verifier, /^[A-Za-z0-9_-]{43}$/);
-  await page.close();
+}
+
+test("the built package in Chromium: no wasm until ready(), a clear error before it, then the vectors", async () => {
+  const { results, errors, requested } = await resultsOf(browser, server.origin);
+  assert.deepEqual(errors, []);
+  assert.equal(results.early.name, "KeywardError");
+  assert.equal(results.early.code, "wasm_not_ready");
+  assert.match(results.early.message, /await ready\(\)/);
+  assert.equal(results.wasmBeforeReady, false);
+  assert.equal(requested.filter((u) => u.endsWith(".wasm")).length, 1, "fetched once, by ready()");
+  assertVectors(results);
+});
+
+test("an esbuild bundle of an app using only Client requests no wasm and no glue", async () => {
+  const { results, errors, requested } = await resultsOf(browser, `${server.origin}/bundle/client.html`);
+  assert.deepEqual(errors, []);
+  assert.equal(results.outcome, "NetworkError", "nothing listens on port 9 (and the minified class keeps its name)");
+  assert.equal(results.endpoint, "http://127.0.0.1:9");
+  const fromServer = requested.filter((u) => u.startsWith(server.origin)).map((u) => new URL(u).pathname);
+  assert.deepEqual(fromServer, ["/bundle/client.html", "/bundle/client.js"]);
+  assert.ok(!requested.some((u) => u.endsWith(".wasm")));
+});
+
+test("an esbuild bundle using the helpers loads the wasm beside it on ready() and agrees on the vectors", async () => {
+  const { results, errors, requested } = await resultsOf(browser, `${server.origin}/bundle/helpers.html`);
+  assert.deepEqual(errors, []);
+  assert.ok(requested.some((u) => new URL(u).pathname === "/wasm/keyward_wasm_bg.wasm"));
+  assertVectors(results);
 });

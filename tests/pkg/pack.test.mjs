@@ -18,6 +18,7 @@ test("npm pack → install in an empty folder → import and use", () => {
     const files = packed[0].files.map((f) => f.path);
     assert.ok(files.includes("wasm/keyward_wasm_bg.wasm"), "the wasm is in the tarball");
     assert.ok(files.includes("dist/index.d.ts"), "the types are in the tarball");
+    assert.ok(files.includes("README.md"), "the SDK's README is in the tarball");
     assert.ok(!files.some((f) => f.startsWith("src/")), "sources stay out");
 
     const app = path.join(work, "app");
@@ -26,12 +27,13 @@ test("npm pack → install in an empty folder → import and use", () => {
     npm(["install", "--no-audit", "--no-fund", "--offline", path.join(work, packed[0].filename)], app);
     writeFileSync(
       path.join(app, "check.mjs"),
-      `import { pkce, parseKey } from "keyward";
+      `import { Client, pkce, parseKey } from "keyward";
        console.log(JSON.stringify({ c: pkce.challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-                                    p: parseKey("ptmc_zI7yqBgWoCemHre5bJA3t_g8elCHlB7fK6mNk1tIan0").keyPrefix }));`,
+                                    p: parseKey("ptmc_zI7yqBgWoCemHre5bJA3t_g8elCHlB7fK6mNk1tIan0").keyPrefix,
+                                    e: new Client({ endpoint: "auth.example.com:443", token: "t" }).endpoint }));`,
     );
     const out = JSON.parse(execFileSync("node", ["check.mjs"], { cwd: app, encoding: "utf8" }));
-    assert.deepEqual(out, { c: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", p: "ptmc_zI7yqBg" });
+    assert.deepEqual(out, { c: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", p: "ptmc_zI7yqBg", e: "https://auth.example.com" });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

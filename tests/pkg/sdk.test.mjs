@@ -1,17 +1,20 @@
 // The package `keyward` in Node: the RFC vectors through the public API, typed errors,
-// and webhook verification as a receiver uses it.
+// and webhook verification as a receiver uses it. The package is imported by path (this
+// checkout's build): node_modules/keyward may be a link to another checkout's pkg/.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   KeywardError,
   ValidationError,
   WebhookVerificationError,
+  checkNamespaceKey,
+  checkNamespaceName,
   keyPrefix,
   parseKey,
   pkce,
   signWebhook,
   verifyWebhook,
-} from "keyward";
+} from "../../pkg/dist/node.js";
 
 const RFC7636 = {
   verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
@@ -72,6 +75,18 @@ test("verifyWebhook: the Standard Webhooks example, as headers object and record
   assert.deepEqual(verifyWebhook(new TextEncoder().encode(SW.body), record, SW.secret, { now: SW.timestamp + 299 }), {
     test: 2432232314,
   });
+});
+
+test("namespace names and keys: checked offline by the core, with the service's codes", () => {
+  checkNamespaceName("myapp");
+  checkNamespaceName("a.b_c-9");
+  checkNamespaceKey("a/b c%2e");
+  for (const bad of ["", "MyApp", "-a", "a/b", "x".repeat(64)]) {
+    assert.throws(() => checkNamespaceName(bad), (err) => err instanceof ValidationError && err.code === "invalid_namespace", bad);
+  }
+  for (const bad of ["", "a\u0000b", "a\nb", "é".repeat(201)]) {
+    assert.throws(() => checkNamespaceKey(bad), (err) => err instanceof ValidationError && err.code === "invalid_key", JSON.stringify(bad));
+  }
 });
 
 test("verifyWebhook: tampering, staleness and missing headers fail with codes", () => {

@@ -304,6 +304,11 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(
     req: &mut worker::Request,
 ) -> Result<T, ApiError> {
     let body = read_limited(req, MAX_JSON_BODY).await?;
+    // serde reads a JSON array into a struct, field by field: every body here is an
+    // object, so anything else is refused before it can be read that way.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::invalid("invalid JSON body: expected an object"));
+    }
     serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid(format!("invalid JSON body: {}", describe_json_error(&e))))
 }

@@ -49,6 +49,17 @@ use crate::http::{ApiError, Family};
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let request_id = ids::request_id();
     let path = req.path();
+    // workers-rs reads any method it does not know (PURGE, COPY, …) as GET: refuse them
+    // here, from the method as sent, before any route could serve them as a read.
+    if !KNOWN_METHODS.contains(&req.inner().method().as_str()) {
+        let response = http::error_response(
+            &ApiError::method_not_allowed(),
+            Family::of(&path),
+            &request_id,
+            None,
+        );
+        return http::finish(response, &request_id, &path, None);
+    }
     let family = Family::of(&path);
     let config = config::Config::get(&env);
     // The page's origin, when it is one the settings allow to call this path (CORS).
@@ -87,6 +98,9 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     }
     http::finish(response, &request_id, &path, cors.as_deref())
 }
+
+/// The methods the service answers; any other is 405.
+const KNOWN_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// Result of a route handler: a response, or an error [`http`] will render.
 pub(crate) type Outcome = Result<Response, ApiError>;

@@ -252,6 +252,20 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The query string's parameters, decoded strictly (`keyward_core::oauth::form`): bad
+/// percent-encoding, invalid UTF-8 or a repeated parameter is 400, not a silent guess.
+pub fn strict_query(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
+    let url = req.url().map_err(|_| ApiError::invalid("unreadable URL"))?;
+    keyward_core::oauth::form::parse(url.query().unwrap_or("").as_bytes()).map_err(|e| match e {
+        keyward_core::oauth::form::FormError::Repeated => {
+            ApiError::invalid("a query parameter is repeated")
+        }
+        keyward_core::oauth::form::FormError::Malformed => {
+            ApiError::invalid("the query string is not valid percent-encoded UTF-8")
+        }
+    })
+}
+
 /// Cursors are opaque to clients: base64url of `created_at:id`.
 pub fn encode_cursor(created_at: u64, id: &str) -> String {
     keyward_core::encoding::b64url_encode(format!("{created_at}:{id}").as_bytes())

@@ -15,6 +15,7 @@
 
 use keyward_core::ErrorCode;
 use keyward_core::namespace::{self, MAX_VALUE_BYTES};
+use keyward_core::oauth::form;
 use keyward_core::time::UnixTime;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,7 +27,7 @@ use crate::context::Cx;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
 use crate::principal::Principal;
-use crate::routes::{page_limit, query};
+use crate::routes::{page_limit, strict_query};
 use crate::store::audit;
 use crate::store::namespaces::{self, MAX_PER_ORG, NamespaceRow};
 
@@ -72,9 +73,10 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
 
 /// `GET /v1/namespaces`: the org's namespaces this credential may use, by name.
 pub async fn list(req: &Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
+    let params = strict_query(req)?;
     let limit = page_limit(req)?;
-    let after = query(req, "cursor")
-        .map(|c| decode_name_cursor(&c))
+    let after = form::value(&params, "cursor")
+        .map(decode_name_cursor)
         .transpose()?;
     // A key that lists its namespaces sees those of them that exist.
     let only = (!namespace::reaches_all(&p.namespaces))
@@ -174,9 +176,10 @@ pub async fn delete_value(cx: &Cx<'_>, p: &Principal, name: &str, key: &str) -> 
 /// `GET /v1/namespaces/{ns}/keys?prefix=&cursor=&limit=`: key names, in KV's order
 /// (bytewise), `limit` 1-1000 (default 100).
 pub async fn list_keys(req: &Request, cx: &Cx<'_>, p: &Principal, name: &str) -> Outcome {
-    let prefix = query(req, "prefix").unwrap_or_default();
-    namespace::check_prefix(&prefix).map_err(invalid)?;
-    let limit = match query(req, "limit") {
+    let params = strict_query(req)?;
+    let prefix = form::value(&params, "prefix").unwrap_or_default();
+    namespace::check_prefix(prefix).map_err(invalid)?;
+    let limit = match form::value(&params, "limit") {
         None => 100,
         Some(v) => v
             .parse::<u64>()
@@ -186,10 +189,10 @@ pub async fn list_keys(req: &Request, cx: &Cx<'_>, p: &Principal, name: &str) ->
     };
     let row = reachable(cx, p, name).await?;
     let secret = cx.config.hash_secret.expose();
-    let cursor = query(req, "cursor")
+    let cursor = form::value(&params, "cursor")
         .map(|c| {
             (c.len() <= 4096)
-                .then(|| namespace::open_cursor(secret, &row.id, &c))
+                .then(|| namespace::open_cursor(secret, &row.id, c))
                 .flatten()
                 .ok_or_else(|| ApiError::invalid("invalid cursor"))
         })
@@ -197,7 +200,7 @@ pub async fn list_keys(req: &Request, cx: &Cx<'_>, p: &Principal, name: &str) ->
     let base = namespace::storage_prefix(&row.org_id, &row.id);
     let mut list = kv(cx)?
         .list()
-        .prefix(namespace::storage_key(&base, &prefix))
+        .prefix(namespace::storage_key(&base, prefix))
         .limit(limit);
     if let Some(cursor) = cursor {
         list = list.cursor(cursor);
