@@ -2,7 +2,8 @@
 //   1. the core natively (unit, RFC vectors, property tests);
 //   2. the core's RFC vectors and the bindings' tests compiled to wasm, in Node;
 //   3. the same in headless Chromium (wasm-bindgen-test-runner + chromedriver);
-//   4. the npm package: build, then Node's test runner (Node, Chromium, npm pack);
+//   4. the npm package: build it and the Worker (its tests call a real `wrangler dev`),
+//      then Node's test runner (Node, Chromium, workerd, npm pack);
 //   5. the Worker end to end: build, then Node's test runner against real `wrangler dev`
 //      servers (each test file starts its own on a free loopback port).
 // A stage that fails does not stop the others; the exit code is non-zero if any failed.
@@ -38,7 +39,7 @@ const stages = [
   { name: "core (native)", cmd: "cargo", args: ["test", "-p", "keyward-core"], counts: cargoCounts },
   { name: "wasm in Node", cmd: "cargo", args: ["test", ...wasmTests], counts: cargoCounts },
   { name: "wasm in Chromium", cmd: "cargo", args: ["test", ...wasmTests], env: browserEnv, counts: cargoCounts },
-  { name: "npm package", before: () => run("node", ["scripts/build-pkg.mjs"]), cmd: "node", args: ["--test", "--test-reporter=tap", "tests/pkg/"], counts: nodeCounts },
+  { name: "npm package", before: () => (run("node", ["scripts/build-pkg.mjs"]), run("node", ["scripts/build-worker.mjs"])), cmd: "node", args: ["--test", "--test-reporter=tap", "tests/pkg/"], counts: nodeCounts },
   { name: "worker end-to-end", before: () => run("node", ["scripts/build-worker.mjs"]), cmd: "node", args: ["--test", "--test-reporter=tap", "tests/e2e/"], counts: nodeCounts },
 ];
 

@@ -20,6 +20,16 @@ export type { ClientOptions } from "./options.js";
 export type { CallOptions, FetchLike, Page } from "./http.js";
 export type { RetryOptions } from "./retry.js";
 export { Paginated } from "./pages.js";
+export type { PageFetcher } from "./pages.js";
+// The areas of a Client (`client.apiKeys`, …): types only, for the reference and for
+// callers' annotations; they are reached through a Client, never constructed alone.
+export type { ApiKeys } from "./resources/api-keys.js";
+export type { Audit } from "./resources/audit.js";
+export type { Auth } from "./resources/auth.js";
+export type { Credentials, Entities } from "./resources/entities.js";
+export type { Grants } from "./resources/grants.js";
+export type { Invitations, Members } from "./resources/members.js";
+export type { Namespaces } from "./resources/namespaces.js";
 export type { ListOptions, PageOptions } from "./pages.js";
 export type { ApiKey, CreateApiKeyInput, CreatedApiKey, UpdateApiKeyInput } from "./resources/api-keys.js";
 export type { AuditEvent, AuditListOptions } from "./resources/audit.js";
