@@ -104,6 +104,7 @@ pub async fn delete(cx: &Cx<'_>, p: &Principal, name: &str) -> Outcome {
     require_admin(p)?;
     let db = cx.env.d1("DB")?;
     if namespaces::delete(&db, &row.id).await? {
+        namespaces::settle_after_delete(&row.org_id, &row.name).await;
         let prefix = namespace::storage_prefix(&row.org_id, &row.id);
         let kv = kv(cx)?;
         cx.ctx

@@ -1,6 +1,16 @@
 //! D1 queries of namespaces (issue 11). A row says a namespace exists and which random
 //! id its values are stored under in KV (`keyward_core::namespace`); the values
 //! themselves are KV's.
+//!
+//! Every value request needs its namespace's row, and a D1 query costs more workerd CPU
+//! than the rest of the request (`docs/benchmarks.md`). So the isolate keeps rows it
+//! found for [`KEPT_MS`]: like a key's lease, a short, bounded staleness that a deletion
+//! waits out ([`settle_after_delete`]) before it is acknowledged, so after the answer no
+//! request anywhere reaches the deleted namespace. Absent names are never kept: a
+//! namespace is usable the moment its creation is acknowledged.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -44,15 +54,56 @@ pub async fn insert(db: &D1Database, row: &NamespaceRow) -> worker::Result<bool>
     Ok(crate::store::d1::changed(&result) == 1)
 }
 
+/// How long the isolate keeps a namespace row it found.
+pub const KEPT_MS: u64 = 1_000;
+/// Rows kept at most (cleared when full).
+const MAX_KEPT: usize = 4096;
+
+type Kept = HashMap<(String, String), (NamespaceRow, u64)>;
+
+thread_local! {
+    static KEPT: RefCell<Kept> = RefCell::new(HashMap::new());
+}
+
+/// The namespace `name` of `org_id`, from the isolate's memory when it was found there
+/// less than [`KEPT_MS`] ago.
 pub async fn by_name(
     db: &D1Database,
     org_id: &str,
     name: &str,
 ) -> worker::Result<Option<NamespaceRow>> {
-    db.prepare(format!("{SELECT}WHERE org_id = ?1 AND name = ?2"))
+    let now = worker::Date::now().as_millis();
+    let key = (org_id.to_owned(), name.to_owned());
+    let kept = KEPT.with_borrow(|kept| {
+        kept.get(&key)
+            .filter(|(_, at)| now.saturating_sub(*at) < KEPT_MS)
+            .map(|(row, _)| row.clone())
+    });
+    if kept.is_some() {
+        return Ok(kept);
+    }
+    let row = db
+        .prepare(format!("{SELECT}WHERE org_id = ?1 AND name = ?2"))
         .bind(&[org_id.into(), name.into()])?
         .first::<NamespaceRow>(None)
-        .await
+        .await?;
+    KEPT.with_borrow_mut(|kept| {
+        if kept.len() >= MAX_KEPT {
+            kept.clear();
+        }
+        match &row {
+            Some(found) => kept.insert(key, (found.clone(), now)),
+            None => kept.remove(&key),
+        };
+    });
+    Ok(row)
+}
+
+/// After a deletion: forgets this isolate's copy at once and waits until every other
+/// isolate's copy has expired, so the deletion, once acknowledged, holds everywhere.
+pub async fn settle_after_delete(org_id: &str, name: &str) {
+    KEPT.with_borrow_mut(|kept| kept.remove(&(org_id.to_owned(), name.to_owned())));
+    worker::Delay::from(std::time::Duration::from_millis(KEPT_MS + 100)).await;
 }
 
 /// A page of the org's namespaces by name, after `after`; with `only` (a JSON array of
