@@ -74,6 +74,7 @@ pub mod password_policy;
 pub mod pkce;
 pub mod ratelimit;
 pub mod rules;
+pub mod sealed;
 pub mod secret;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;

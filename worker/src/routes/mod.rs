@@ -18,6 +18,7 @@ mod pages;
 mod password;
 mod secrets;
 mod signup;
+mod webhook_secret;
 mod wellknown;
 mod whoami;
 
@@ -165,6 +166,10 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
         (Method::Delete, ["invitations", id]) => members::withdraw(cx, principal, id).await,
         (Method::Get, ["grants"]) => grants::list(req, cx, principal).await,
         (Method::Delete, ["grants", id]) => grants::revoke(cx, principal, id).await,
+        (Method::Get, ["account", "webhook-secret"]) => webhook_secret::get(cx, principal).await,
+        (Method::Post, ["account", "webhook-secret", "rotate"]) => {
+            webhook_secret::rotate(cx, principal).await
+        }
         (Method::Post, ["namespaces"]) => namespaces::create(req, cx, principal).await,
         (Method::Get, ["namespaces"]) => namespaces::list(req, cx, principal).await,
         (Method::Delete, ["namespaces", ns]) => namespaces::delete(cx, principal, ns).await,
@@ -188,7 +193,9 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
                 _,
             ]
             | ["namespaces", _, "keys"]
-            | ["namespaces", _, "keys", _],
+            | ["namespaces", _, "keys", _]
+            | ["account", "webhook-secret"]
+            | ["account", "webhook-secret", "rotate"],
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     }

@@ -11,3 +11,4 @@ pub mod namespaces;
 pub mod oauth;
 pub mod sessions;
 pub mod tokens;
+pub mod webhook_secrets;
