@@ -80,6 +80,7 @@ pub mod secret;
 pub mod testing;
 pub mod time;
 pub mod webhook;
+pub mod webhook_events;
 pub mod webhook_url;
 
 pub use error::ErrorCode;

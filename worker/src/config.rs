@@ -67,6 +67,8 @@ pub struct Config {
     pub refresh_reuse_grace_secs: u64,
     /// `CORS_ALLOWED_ORIGINS`: exact origins whose pages may call `/v1` and `/auth`.
     pub cors_origins: Vec<String>,
+    /// `ENVIRONMENT`: which webhook URLs are allowed (`keyward_core::webhook_url`).
+    pub deployment: keyward_core::webhook_url::Deployment,
     pub self_registration: bool,
     pub allow_unverified_login: bool,
     pub mail: MailTransport,
@@ -261,6 +263,11 @@ impl Config {
             oauth_lifetimes,
             oauth_rate_limit_rpm,
             refresh_reuse_grace_secs: seconds("REFRESH_REUSE_GRACE_SECONDS", 0, 0..=300)?,
+            deployment: if development {
+                keyward_core::webhook_url::Deployment::Development
+            } else {
+                keyward_core::webhook_url::Deployment::Production
+            },
             cors_origins: var(env, "CORS_ALLOWED_ORIGINS")
                 .map_or(Ok(Vec::new()), |v| cors_origins(&v))
                 .map_err(|e| misconfigured(&e))?,

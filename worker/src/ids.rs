@@ -35,6 +35,11 @@ pub fn account_id() -> String {
     format!("acc_{}", random_hex::<16>())
 }
 
+/// `whk_` + 16 random bytes in hex: a webhook endpoint.
+pub fn webhook_endpoint_id() -> String {
+    format!("whk_{}", random_hex::<16>())
+}
+
 /// `nsp_` + 16 random bytes in hex: a namespace, and the KV prefix of its values.
 pub fn namespace_id() -> String {
     format!("nsp_{}", random_hex::<16>())

@@ -19,6 +19,7 @@ mod password;
 mod secrets;
 mod signup;
 mod webhook_secret;
+mod webhooks;
 mod wellknown;
 mod whoami;
 
@@ -170,6 +171,11 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
         (Method::Post, ["account", "webhook-secret", "rotate"]) => {
             webhook_secret::rotate(cx, principal).await
         }
+        (Method::Post, ["webhooks"]) => webhooks::create(req, cx, principal).await,
+        (Method::Get, ["webhooks"]) => webhooks::list(req, cx, principal).await,
+        (Method::Get, ["webhooks", id]) => webhooks::get(cx, principal, id).await,
+        (Method::Patch, ["webhooks", id]) => webhooks::patch(req, cx, principal, id).await,
+        (Method::Delete, ["webhooks", id]) => webhooks::delete(cx, principal, id).await,
         (Method::Post, ["namespaces"]) => namespaces::create(req, cx, principal).await,
         (Method::Get, ["namespaces"]) => namespaces::list(req, cx, principal).await,
         (Method::Delete, ["namespaces", ns]) => namespaces::delete(cx, principal, ns).await,
@@ -194,6 +200,8 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
             ]
             | ["namespaces", _, "keys"]
             | ["namespaces", _, "keys", _]
+            | ["webhooks"]
+            | ["webhooks", _]
             | ["account", "webhook-secret"]
             | ["account", "webhook-secret", "rotate"],
         ) => Err(ApiError::method_not_allowed()),

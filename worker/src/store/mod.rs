@@ -11,4 +11,5 @@ pub mod namespaces;
 pub mod oauth;
 pub mod sessions;
 pub mod tokens;
+pub mod webhook_endpoints;
 pub mod webhook_secrets;
