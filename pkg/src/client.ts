@@ -6,6 +6,7 @@
  * The namespace values carry the Primatomic seed's names (`putKey`, `getKey`,
  * `deleteKey`, `listKeys`); every other area is a property named after its path:
  * `apiKeys` (`/v1/keys`), `namespaces`, `audit`, `grants`, `members`, `invitations`,
+ * `webhookSecret` (`/v1/account/webhook-secret`), `webhooks`,
  * `entities`, `credentials` and `auth`. Request and answer fields keep the service's
  * names (`rate_limit_rpm`, `plain_key`…), exactly as the HTTP documentation shows them.
  */
@@ -17,6 +18,7 @@ import { Audit } from "./resources/audit.js";
 import { Auth } from "./resources/auth.js";
 import { Credentials, Entities } from "./resources/entities.js";
 import { Grants } from "./resources/grants.js";
+import { WebhookSecrets, Webhooks } from "./resources/webhooks.js";
 import { Invitations, Members } from "./resources/members.js";
 import {
   type DeleteKeyResult,
@@ -57,6 +59,10 @@ export class Client {
   readonly audit: Audit;
   /** `/v1/grants`: the caller's connected apps. */
   readonly grants: Grants;
+  /** `/v1/account/webhook-secret`: the org's signing secret. */
+  readonly webhookSecret: WebhookSecrets;
+  /** `/v1/webhooks`: the org's webhook endpoints. */
+  readonly webhooks: Webhooks;
   /** `/v1/members`. */
   readonly members: Members;
   /** `/v1/invitations`. */
@@ -86,6 +92,8 @@ export class Client {
     this.namespaces = new Namespaces(this.#http);
     this.audit = new Audit(this.#http);
     this.grants = new Grants(this.#http);
+    this.webhookSecret = new WebhookSecrets(this.#http);
+    this.webhooks = new Webhooks(this.#http);
     this.members = new Members(this.#http);
     this.invitations = new Invitations(this.#http);
     this.entities = new Entities(this.#http);

@@ -30,6 +30,8 @@ export type { Credentials, Entities } from "./resources/entities.js";
 export type { Grants } from "./resources/grants.js";
 export type { Invitations, Members } from "./resources/members.js";
 export type { Namespaces } from "./resources/namespaces.js";
+export type { WebhookSecrets, Webhooks } from "./resources/webhooks.js";
+export type { CreateWebhookInput, UpdateWebhookInput, WebhookEndpoint, WebhookSecret } from "./resources/webhooks.js";
 export type { ListOptions, PageOptions } from "./pages.js";
 export type { ApiKey, CreateApiKeyInput, CreatedApiKey, UpdateApiKeyInput } from "./resources/api-keys.js";
 export type { AuditEvent, AuditListOptions } from "./resources/audit.js";

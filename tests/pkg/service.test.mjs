@@ -14,6 +14,7 @@ import {
   KeywardError,
   NotFoundError,
   PermissionError,
+  RateLimitError,
   ValidationError,
   checkNamespaceName,
   keyPrefix,
@@ -359,4 +360,26 @@ test("grants: an OAuth access token works as a credential; its grant is listed a
   const revoked = await app.grants.revoke(grants[0].id);
   assert.equal(revoked.status, "revoked");
   await assert.rejects(app.whoami(), AuthenticationError);
+});
+
+test("webhooks: the org's secret (read, rotate once, RateLimitError after), endpoints CRUD; members get PermissionError", async () => {
+  const first = await admin.webhookSecret.get();
+  assert.match(first.secret, /^whsec_/);
+  assert.equal((await admin.webhookSecret.get()).secret, first.secret, "created once");
+  const rotated = await admin.webhookSecret.rotate();
+  assert.notEqual(rotated.secret, first.secret);
+  const again = await admin.webhookSecret.rotate().catch((e) => e);
+  assert.ok(again instanceof RateLimitError, "one rotation per 60 minutes");
+  assert.ok(again.retryAfter > 3500);
+  await assert.rejects(member.webhookSecret.get(), PermissionError);
+
+  const endpoint = await admin.webhooks.create({ url: "https://hooks.example.com/sdk", event_types: ["key.minted"] });
+  assert.deepEqual(endpoint.event_types, ["key.minted"]);
+  const listed = [];
+  for await (const w of admin.webhooks.list()) listed.push(w.id);
+  assert.ok(listed.includes(endpoint.id));
+  assert.equal((await admin.webhooks.update(endpoint.id, { enabled: false })).enabled, false);
+  await assert.rejects(admin.webhooks.create({ url: "http://hooks.example.com/" }), ValidationError, "https only (http on loopback in development)");
+  await admin.webhooks.delete(endpoint.id);
+  await assert.rejects(admin.webhooks.get(endpoint.id), NotFoundError);
 });
