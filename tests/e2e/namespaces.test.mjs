@@ -227,6 +227,9 @@ test("CORS: a page of an allowed origin may call /v1 without cookies; any other 
   assert.equal(get.headers.get("access-control-allow-origin"), PAGE);
   assert.match(get.headers.get("access-control-expose-headers"), /RateLimit-Remaining/);
   assert.match(get.headers.get("vary"), /Origin/);
+  const entities = await call(origin(), "OPTIONS", "/entities/ent_x", { headers: { origin: PAGE, "access-control-request-method": "PATCH" } });
+  assert.equal(entities.status, 204, "the Atom seed's /entities family too");
+  assert.equal(entities.headers.get("access-control-allow-origin"), PAGE);
   for (const other of ["http://127.0.0.1:5174", "https://evil.example", "null"]) {
     const r = await call(origin(), "GET", "/v1/whoami", { token: fx.owner.plain_key, headers: { origin: other } });
     assert.equal(r.headers.get("access-control-allow-origin"), null, other);

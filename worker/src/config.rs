@@ -17,7 +17,7 @@
 //! | `OAUTH_RATE_LIMIT_RPM` | var | `600` | requests per rolling minute of one OAuth grant's access tokens |
 //! | `REFRESH_REUSE_GRACE_SECONDS` | var | `0` | within this many seconds of a rotation, an identical retry with the spent refresh token gets the same tokens again instead of revoking the grant (at most 300) |
 //! | `OAUTH_SCOPE` | var | `keyward:api` | the scopes the OAuth server offers, space-separated (the Primitive seed's `primitive:api` by setting) |
-//! | `CORS_ALLOWED_ORIGINS` | var | – | web origins (`https://app.example`, comma-separated; `http://` only on a loopback host) whose pages may call `/v1` and `/auth` from a browser (CORS, without cookies) |
+//! | `CORS_ALLOWED_ORIGINS` | var | – | web origins (`https://app.example`, comma-separated; `http://` only on a loopback host) whose pages may call `/v1`, `/auth` and `/entities` from a browser (CORS, without cookies) |
 //! | `SELF_REGISTRATION_ENABLED` | var | `false` | `POST /auth/signup` is open |
 //! | `ALLOW_UNVERIFIED_EMAIL_LOGIN` | var | `false` | password login before the email is verified |
 //! | `MAIL_TRANSPORT` | var | `outbox` | `outbox` (messages stored in D1) or `http` (an HTTP email API) |

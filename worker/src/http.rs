@@ -45,9 +45,12 @@ pub fn is_public_cors(path: &str) -> bool {
 }
 
 /// The request's `Origin`, if it is one of `allowed` (`CORS_ALLOWED_ORIGINS`) and the
-/// path is one browser clients of the API use (`/v1/*`, `/auth/*`).
+/// path is one browser clients of the API use (`/v1/*`, `/auth/*`, `/entities*`).
 pub fn cors_origin(req: &worker::Request, path: &str, allowed: &[String]) -> Option<String> {
-    let api = path.starts_with("/v1/") || path.starts_with("/auth/");
+    let api = path.starts_with("/v1/")
+        || path.starts_with("/auth/")
+        || path == "/entities"
+        || path.starts_with("/entities/");
     let origin = req.headers().get("Origin").ok().flatten()?;
     (api && allowed.contains(&origin)).then_some(origin)
 }
@@ -242,8 +245,8 @@ fn json_response(status: u16, body: &Value) -> Response {
         .with_headers(headers)
 }
 
-/// The answer to a CORS preflight: of a public path, or (`api`) of `/v1` or `/auth` from
-/// an allowed origin.
+/// The answer to a CORS preflight: of a public path, or (`api`) of `/v1`, `/auth` or
+/// `/entities` from an allowed origin.
 pub fn preflight(api: bool) -> Response {
     let headers = Headers::new();
     let methods = if api {
