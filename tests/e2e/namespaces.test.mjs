@@ -142,6 +142,10 @@ test("403 before 404: a namespace the key may not use is refused whether or not 
   assert.equal((await getValue(key.plain_key, "other", "k")).status, 403, "not granted, present");
   assert.equal((await getValue(key.plain_key, "ghost", "k")).status, 404, "granted, absent");
   assert.equal((await getValue(key.plain_key, "myapp", "no-such-key")).status, 404, "granted, no value");
+  const noKey = await call(origin(), "GET", "/v1/namespaces/myapp/keys/no-such-key", { token: key.plain_key });
+  assert.equal(noKey.body.error.message, "no such key in this namespace");
+  const noNamespace = await call(origin(), "GET", "/v1/namespaces/ghost/keys/k", { token: key.plain_key });
+  assert.equal(noNamespace.body.error.message, "no such namespace", "the two 404s say which");
   assert.equal((await getValue(fx.owner.plain_key, "nowhere", "k")).status, 404, "all namespaces, absent");
   const listed = await call(origin(), "GET", "/v1/namespaces", { token: key.plain_key });
   assert.deepEqual(listed.body.data.map((n) => n.name), ["myapp"], "a key lists the granted namespaces that exist");

@@ -95,6 +95,11 @@ impl ApiError {
     pub fn not_found() -> Self {
         Self::new(404, "not_found", "no such resource")
     }
+    /// 404 naming what is missing, where the caller may know it exists or not (a
+    /// namespace they may use, a key in it).
+    pub fn not_found_because(message: &'static str) -> Self {
+        Self::new(404, "not_found", message)
+    }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(400, "invalid_request", message)
     }

@@ -155,7 +155,7 @@ pub async fn get_value(cx: &Cx<'_>, p: &Principal, name: &str, key: &str) -> Out
         .bytes()
         .await
         .map_err(kv_refusal)?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(|| ApiError::not_found_because("no such key in this namespace"))?;
     let headers = Headers::new();
     headers.set("Content-Type", "application/octet-stream")?;
     Ok(Response::from_bytes(value)?.with_headers(headers))
@@ -229,7 +229,7 @@ async fn reachable(cx: &Cx<'_>, p: &Principal, name: &str) -> Result<NamespaceRo
     may_use(p, name)?;
     namespaces::by_name(&cx.env.d1("DB")?, &p.org_id, name)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(|| ApiError::not_found_because("no such namespace"))
 }
 
 fn may_use(p: &Principal, name: &str) -> Result<(), ApiError> {
