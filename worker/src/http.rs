@@ -325,12 +325,19 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(
 /// bytes) strictly: malformed encoding or a repeated parameter is 400.
 pub async fn form_body(req: &mut worker::Request) -> Result<Vec<(String, String)>, ApiError> {
     let body = read_limited(req, MAX_JSON_BODY).await?;
-    keyward_core::oauth::form::parse(&body).map_err(|e| match e {
+    form_pairs(&body, "form body")
+}
+
+/// Decodes form pairs (a body, or a query string: `what` names it in the message)
+/// strictly with the core (`keyward_core::oauth::form`): bad percent-encoding, invalid
+/// UTF-8 or a repeated parameter is 400, never a silent guess.
+pub fn form_pairs(bytes: &[u8], what: &str) -> Result<Vec<(String, String)>, ApiError> {
+    keyward_core::oauth::form::parse(bytes).map_err(|e| match e {
         keyward_core::oauth::form::FormError::Repeated => {
-            ApiError::invalid("a parameter is repeated")
+            ApiError::invalid(format!("a parameter of the {what} is repeated"))
         }
-        _ => {
-            ApiError::invalid("the form body is not valid application/x-www-form-urlencoded UTF-8")
+        keyward_core::oauth::form::FormError::Malformed => {
+            ApiError::invalid(format!("the {what} is not valid percent-encoded UTF-8"))
         }
     })
 }

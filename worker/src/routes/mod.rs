@@ -267,18 +267,10 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// The query string's parameters, decoded strictly (`keyward_core::oauth::form`): bad
-/// percent-encoding, invalid UTF-8 or a repeated parameter is 400, not a silent guess.
+/// The query string's parameters, decoded strictly ([`http::form_pairs`]).
 pub fn strict_query(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
     let url = req.url().map_err(|_| ApiError::invalid("unreadable URL"))?;
-    keyward_core::oauth::form::parse(url.query().unwrap_or("").as_bytes()).map_err(|e| match e {
-        keyward_core::oauth::form::FormError::Repeated => {
-            ApiError::invalid("a query parameter is repeated")
-        }
-        keyward_core::oauth::form::FormError::Malformed => {
-            ApiError::invalid("the query string is not valid percent-encoded UTF-8")
-        }
-    })
+    http::form_pairs(url.query().unwrap_or("").as_bytes(), "query string")
 }
 
 /// Cursors are opaque to clients: base64url of `created_at:id`.
