@@ -67,7 +67,7 @@ async function approveInBrowser(url, who, orgName = "acme") {
   await page.waitForSelector("text=Allow access?");
   await page.getByText(orgName, { exact: false }).first().click();
   await page.getByRole("button", { name: "Allow" }).click();
-  await page.waitForSelector("text=Signed in");
+  await page.waitForSelector("text=Sign-in received");
   await context.close();
 }
 

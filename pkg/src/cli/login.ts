@@ -72,15 +72,20 @@ async function callbackServer(): Promise<{ port: number; callback: Promise<URL>;
       return;
     }
     const failed = url.searchParams.has("error");
-    res.writeHead(failed ? 400 : 200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-    res.end(failed ? PAGE("Sign-in failed", "Return to the terminal for details.") : PAGE("Signed in", "You can close this tab and return to the terminal."));
+    // `connection: close`: a browser must not keep the CLI alive on a kept-alive socket.
+    res.writeHead(failed ? 400 : 200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", connection: "close" });
+    res.end(failed ? PAGE("Sign-in failed", "Return to the terminal for details.") : PAGE("Sign-in received", "Return to the terminal: it finishes signing in and shows the result. You can close this tab."));
     deliver(new URL(url.pathname + url.search, `http://127.0.0.1:${(server.address() as AddressInfo).port}`));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", resolve);
   });
-  return { port: (server.address() as AddressInfo).port, callback, close: () => server.close() };
+  const close = () => {
+    server.close();
+    server.closeAllConnections();
+  };
+  return { port: (server.address() as AddressInfo).port, callback, close };
 }
 
 /** A progress line that redraws itself on a terminal and prints once elsewhere. */

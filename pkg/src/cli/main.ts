@@ -51,10 +51,12 @@ URL with --no-browser), waits for you to allow access, and stores the tokens.`,
 Revokes the stored grant at the service, then deletes the token file.`,
   whoami: `Usage: keyward whoami [--json]`,
   keys: `Usage:
-  keyward keys create --name <name> [--namespaces a,b] [--rate-limit <rpm>] [--expires-at <RFC 3339>] [--scheme lookup|id_secret]
+  keyward keys create --name <name> [--namespaces a,b] [--rate-limit <rpm>]
+                      [--expires-at <RFC 3339>] [--scheme lookup|id_secret]
   keyward keys list
   keyward keys show <id>
-  keyward keys update <id> [--name <name>] [--namespaces a,b] [--rate-limit <rpm>] [--expires-at <RFC 3339>|none]
+  keyward keys update <id> [--name <name>] [--namespaces a,b] [--rate-limit <rpm>]
+                      [--expires-at <RFC 3339>|none]
   keyward keys revoke <id>
 
 The plain key is printed once, by create.`,
@@ -134,7 +136,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 type Printer = (data: unknown, human: () => string) => void;
 
+/** Refuses an unknown subcommand before anything else (endpoint, credentials) is asked. */
+function subcommand(command: "keys" | "kv", sub: string | undefined, known: string[]): void {
+  if (sub === undefined || !known.includes(sub)) {
+    throw new UsageError(`unknown ${command} command ${sub ?? "(none)"}: one of ${known.join(", ")}`);
+  }
+}
+
 async function keys(sub: string | undefined, args: string[], values: Values, io: Io, print: Printer): Promise<void> {
+  subcommand("keys", sub, ["create", "list", "show", "update", "revoke"]);
   const client = await clientFor(values, io);
   const keyRow = (k: ApiKey) => [
     k.id,
@@ -192,12 +202,11 @@ async function keys(sub: string | undefined, args: string[], values: Values, io:
       print(key, () => `revoked ${key.id} (${key.key_prefix}…)`);
       return;
     }
-    default:
-      throw new UsageError(`unknown keys command ${sub ?? "(none)"}\n\n${COMMAND_HELP.keys}`);
   }
 }
 
 async function kv(sub: string | undefined, args: string[], values: Values, io: Io, print: Printer): Promise<void> {
+  subcommand("kv", sub, ["put", "get", "ls", "rm"]);
   const client = await clientFor(values, io);
   const namespace = positional(args, 0, "namespace");
   switch (sub) {
@@ -233,8 +242,6 @@ async function kv(sub: string | undefined, args: string[], values: Values, io: I
       print(deleted, () => `deleted ${namespace}/${key}`);
       return;
     }
-    default:
-      throw new UsageError(`unknown kv command ${sub ?? "(none)"}\n\n${COMMAND_HELP.kv}`);
   }
 }
 
