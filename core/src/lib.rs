@@ -45,6 +45,9 @@
 //! | [`rules`] | input rules: names, namespaces, rate limits per role, entity kinds, roles and statuses |
 //! | [`ratelimit`] | the exact per-second sliding window behind per-key rate limits |
 //! | [`webhook`] | Standard Webhooks signatures |
+//! | [`webhook_events`] | the event types an endpoint may subscribe to |
+//! | [`webhook_retry`] | when a failed delivery is tried again: the schedule and its jitter |
+//! | [`webhook_url`] | which URLs may receive deliveries (https; no private or local address in production) |
 //! | [`email`] | normalisation of email identifiers |
 //! | [`email_token`] | tokens sent by mail: verification (`{p}v_…`), invitation (`{p}i_…`), password reset (`{p}r_…`) |
 //! | [`oauth`] | the OAuth 2.0 authorization server: token shapes, redirect rules, registration, the grant state machine |
@@ -81,6 +84,7 @@ pub mod testing;
 pub mod time;
 pub mod webhook;
 pub mod webhook_events;
+pub mod webhook_retry;
 pub mod webhook_url;
 
 pub use error::ErrorCode;

@@ -17,6 +17,9 @@
 //! | `OAUTH_RATE_LIMIT_RPM` | var | `600` | requests per rolling minute of one OAuth grant's access tokens |
 //! | `REFRESH_REUSE_GRACE_SECONDS` | var | `0` | within this many seconds of a rotation, an identical retry with the spent refresh token gets the same tokens again instead of revoking the grant (at most 300) |
 //! | `OAUTH_SCOPE` | var | `keyward:api` | the scopes the OAuth server offers, space-separated (the Primitive seed's `primitive:api` by setting) |
+//! | `WEBHOOK_RETRY_SCHEDULE` | var | `5,300,1800,7200,18000,36000,36000` | seconds before each retry of a failed webhook delivery, ±10% jitter (about 27.6 hours in all); after the last, the delivery is `failed` |
+//! | `WEBHOOK_TIMEOUT_SECONDS` | var | `15` | how long one delivery attempt may take (1-30) |
+//! | `WEBHOOK_DISABLE_AFTER_SECONDS` | var | `86400` | an endpoint whose deliveries have failed this long, with no success between, is disabled |
 //! | `CORS_ALLOWED_ORIGINS` | var | – | web origins (`https://app.example`, comma-separated; `http://` only on a loopback host) whose pages may call `/v1`, `/auth` and `/entities` from a browser (CORS, without cookies) |
 //! | `SELF_REGISTRATION_ENABLED` | var | `false` | `POST /auth/signup` is open |
 //! | `ALLOW_UNVERIFIED_EMAIL_LOGIN` | var | `false` | password login before the email is verified |
@@ -69,6 +72,13 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// `ENVIRONMENT`: which webhook URLs are allowed (`keyward_core::webhook_url`).
     pub deployment: keyward_core::webhook_url::Deployment,
+    /// `WEBHOOK_RETRY_SCHEDULE`: the delays between a failed delivery's attempts.
+    pub webhook_retry: keyward_core::webhook_retry::RetrySchedule,
+    /// `WEBHOOK_TIMEOUT_SECONDS`: how long one attempt may take.
+    pub webhook_timeout_secs: u64,
+    /// `WEBHOOK_DISABLE_AFTER_SECONDS`: how long an endpoint may fail before it is
+    /// disabled.
+    pub webhook_disable_after_secs: u64,
     pub self_registration: bool,
     pub allow_unverified_login: bool,
     pub mail: MailTransport,
@@ -268,6 +278,17 @@ impl Config {
             } else {
                 keyward_core::webhook_url::Deployment::Production
             },
+            webhook_retry: var(env, "WEBHOOK_RETRY_SCHEDULE")
+                .map_or(Ok(Default::default()), |v| {
+                    keyward_core::webhook_retry::RetrySchedule::parse(&v)
+                })
+                .map_err(|e| misconfigured(&format!("WEBHOOK_RETRY_SCHEDULE: {e}")))?,
+            webhook_timeout_secs: seconds("WEBHOOK_TIMEOUT_SECONDS", 15, 1..=30)?,
+            webhook_disable_after_secs: seconds(
+                "WEBHOOK_DISABLE_AFTER_SECONDS",
+                86_400,
+                1..=30 * 86_400,
+            )?,
             cors_origins: var(env, "CORS_ALLOWED_ORIGINS")
                 .map_or(Ok(Vec::new()), |v| cors_origins(&v))
                 .map_err(|e| misconfigured(&e))?,

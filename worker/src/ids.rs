@@ -40,6 +40,11 @@ pub fn webhook_endpoint_id() -> String {
     format!("whk_{}", random_hex::<16>())
 }
 
+/// `msg_` + 16 random bytes in hex: a webhook event, the `webhook-id` of its deliveries.
+pub fn webhook_message_id() -> String {
+    format!("msg_{}", random_hex::<16>())
+}
+
 /// `nsp_` + 16 random bytes in hex: a namespace, and the KV prefix of its values.
 pub fn namespace_id() -> String {
     format!("nsp_{}", random_hex::<16>())

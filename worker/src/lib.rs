@@ -40,6 +40,7 @@ mod store;
 pub use objects::grant_gate::GrantGate;
 pub use objects::key_gate::KeyGate;
 pub use objects::throttle::Throttle;
+pub use objects::webhook_outbox::WebhookOutbox;
 
 use worker::{Context, Env, Request, Response, event};
 
@@ -75,6 +76,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 config: &config,
                 request_id: &request_id,
             };
+            objects::webhook_outbox::sweep_now_and_then(&cx);
             routes::dispatch(&mut req, &cx, cors.is_some())
                 .await
                 .map_err(|e| (e, Some(config)))
@@ -97,6 +99,14 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         http::drain(&mut req).await;
     }
     http::finish(response, &request_id, &path, cors.as_deref())
+}
+
+/// The cron trigger (`wrangler.toml`): the webhook sweep.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    if let Err(error) = objects::webhook_outbox::sweep(&env).await {
+        worker::console_error!("webhook sweep failed: {error}");
+    }
 }
 
 /// The methods the service answers; any other is 405.

@@ -4,6 +4,7 @@ mod admission;
 pub mod grant_gate;
 pub mod key_gate;
 pub mod throttle;
+pub mod webhook_outbox;
 
 use keyward_core::ratelimit::RateWindow;
 use serde::Serialize;

@@ -21,7 +21,7 @@ use worker::Request;
 use crate::Outcome;
 use crate::http::{self, ApiError};
 use crate::ids::{now_secs, rng};
-use crate::objects::key_gate;
+use crate::objects::{key_gate, webhook_outbox};
 use crate::principal::Principal;
 use crate::routes::Cx;
 use crate::routes::entities::target;
@@ -31,6 +31,7 @@ use crate::store::accounts::{self, PasswordMeta};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::KeyLocator;
 use crate::store::identity::{self, CredentialMeta, Entity, NewCertificate};
+use crate::store::webhook_events::{self, Event};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,8 +66,11 @@ pub async fn set_password(
     let body: PasswordBody = http::json_body(req).await?;
     let NewPassword { id, phc } = secrets::hash_password(&secrets::acceptable(&body.password)?)?;
     let now = now_secs();
-    db.batch(accounts::set_password(&db, &account_id, &id, &phc, now)?)
-        .await?;
+    let mut batch = accounts::set_password(&db, &account_id, &id, &phc, now)?;
+    let event = credential_event(p, "credential.created", &id, &entity, "password");
+    batch.push(webhook_events::insert(&db, &event)?);
+    db.batch(batch).await?;
+    webhook_outbox::announce(cx, &p.org_id);
     record(cx, p, "credential.created", &id, &entity, "password");
     Ok(http::bare_ok(
         201,
@@ -151,13 +155,16 @@ pub async fn add_certificate(
         now,
     };
     let db = cx.env.d1("DB")?;
-    if let Err(error) = identity::insert_certificate(&db, &new).await {
+    let event = credential_event(p, "credential.created", &id, &entity, "certificate");
+    let insert = identity::insert_certificate(&db, &new)?;
+    if let Err(error) = webhook_events::run_with(&db, insert, &event).await {
         return Err(if identity::is_unique_violation(&error) {
             ApiError::conflict("this certificate is already registered")
         } else {
             error.into()
         });
     }
+    webhook_outbox::announce(cx, &p.org_id);
     // A gate that answered "unknown" for this fingerprint before must reload.
     key_gate::invalidate(cx, &KeyLocator::Fingerprint(fingerprint.clone())).await?;
     record(cx, p, "credential.created", &id, &entity, "certificate");
@@ -210,7 +217,10 @@ pub async fn revoke(cx: &Cx<'_>, p: &Principal, entity_id: &str, id: &str) -> Ou
         && accounts::password_of(&db, account_id, id).await?.is_some()
     {
         password_holder(&db, p, &entity).await?;
-        if accounts::revoke_password(&db, account_id, id, now_secs()).await? {
+        let change = accounts::revoke_password(&db, account_id, id, now_secs())?;
+        let event = credential_event(p, "credential.revoked", id, &entity, "password");
+        if webhook_events::run_with(&db, change, &event).await? == 1 {
+            webhook_outbox::announce(cx, &p.org_id);
             record(cx, p, "credential.revoked", id, &entity, "password");
         }
         let row = accounts::password_of(&db, account_id, id)
@@ -222,7 +232,17 @@ pub async fn revoke(cx: &Cx<'_>, p: &Principal, entity_id: &str, id: &str) -> Ou
         .await?
         .ok_or_else(ApiError::not_found)?;
     // D1 first, then the gate: once this answers, no reload can bring it back.
-    let revoked_now = identity::revoke_credential(&db, &entity.id, id, now_secs()).await?;
+    let change = identity::revoke_credential(&db, &entity.id, id, now_secs())?;
+    let event = if row.kind == "api_key" {
+        let prefix = row.key_prefix.as_deref().unwrap_or_default();
+        keys::key_event(&p.org_id, "key.revoked", id, prefix, &entity.id, p)
+    } else {
+        credential_event(p, "credential.revoked", id, &entity, &row.kind)
+    };
+    let revoked_now = webhook_events::run_with(&db, change, &event).await? == 1;
+    if revoked_now {
+        webhook_outbox::announce(cx, &p.org_id);
+    }
     if let Some(locator) = locator(&row) {
         key_gate::invalidate(cx, &locator).await?;
     }
@@ -255,6 +275,22 @@ fn locator(c: &CredentialMeta) -> Option<KeyLocator> {
         ("api_key", None, _) => Some(KeyLocator::CredentialId(c.id.clone())),
         _ => None,
     }
+}
+
+/// The webhook event of a password or certificate created or revoked (API keys have
+/// the `key.*` events).
+fn credential_event(
+    p: &Principal,
+    kind_of_event: &'static str,
+    id: &str,
+    entity: &Entity,
+    kind: &str,
+) -> Event {
+    Event::new(
+        &p.org_id,
+        kind_of_event,
+        json!({ "credential_id": id, "kind": kind, "entity_id": entity.id, "actor_id": p.entity_id }),
+    )
 }
 
 fn record(cx: &Cx<'_>, p: &Principal, event: &'static str, id: &str, entity: &Entity, kind: &str) {

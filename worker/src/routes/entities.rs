@@ -24,12 +24,13 @@ use worker::{D1Database, D1PreparedStatement, Request};
 use crate::Outcome;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
-use crate::objects::{grant_gate, key_gate};
+use crate::objects::{grant_gate, key_gate, webhook_outbox};
 use crate::principal::Principal;
 use crate::routes::{Cx, next_page, page};
 use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::identity::{self, Entity};
+use crate::store::webhook_events::{self, Event};
 use crate::store::{d1, grants};
 
 #[derive(Deserialize)]
@@ -222,6 +223,15 @@ pub async fn commit_change(
         takes_an_owner,
         now_secs(),
     )?];
+    let status_changed = after.status != before.status;
+    if status_changed {
+        let event = Event::new(
+            &before.org_id,
+            "entity.status_changed",
+            json!({ "entity_id": before.id, "previous_status": before.status, "status": after.status }),
+        );
+        batch.push(webhook_events::insert_if_changed(db, &event)?);
+    }
     batch.extend(also);
     let results = db.batch(batch).await?;
     if results.first().map_or(0, d1::changed) != 1 {
@@ -230,6 +240,9 @@ pub async fn commit_change(
             Some(now) if now.version == before.version => last_owner(membership::LastOwner),
             _ => ApiError::conflict("entity changed concurrently; read it again and retry"),
         });
+    }
+    if status_changed {
+        webhook_outbox::announce(cx, &before.org_id);
     }
     if (&after.role, &after.status) != (&before.role, &before.status) {
         // D1 first, then every gate: once this answers, no credential of the entity

@@ -18,11 +18,12 @@ use worker::Request;
 use crate::Outcome;
 use crate::http::{self, ApiError};
 use crate::ids::{now_secs, rng};
-use crate::objects::key_gate;
+use crate::objects::{key_gate, webhook_outbox};
 use crate::principal::Principal;
 use crate::routes::{Cx, next_page, page};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::d1::{self, KeyRow, NewKey};
+use crate::store::webhook_events::{self, Event};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,7 +152,9 @@ pub async fn create_key(
         created_at: now_secs(),
         expires_at: spec.expires_at,
     };
-    d1::insert_key(&db, &new)?.run().await?;
+    let event = key_event(&creator.org_id, "key.minted", &id, &key_prefix, entity_id, creator);
+    webhook_events::run_with(&db, d1::insert_key(&db, &new)?, &event).await?;
+    webhook_outbox::announce(cx, &creator.org_id);
     record(
         cx,
         creator,
@@ -215,11 +218,14 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
         None => row.namespaces.clone(),
     };
     let db = cx.env.d1("DB")?;
-    if !d1::update_key(&db, &row, &name, rpm, expires_at, &namespaces).await? {
+    let change = d1::update_key(&db, &row, &name, rpm, expires_at, &namespaces)?;
+    let event = key_event(&p.org_id, "key.updated", &row.id, &row.key_prefix, &row.entity_id, p);
+    if webhook_events::run_with(&db, change, &event).await? != 1 {
         return Err(ApiError::conflict(
             "key changed concurrently; read it again and retry",
         ));
     }
+    webhook_outbox::announce(cx, &p.org_id);
     key_gate::invalidate(cx, &row.locator()).await?;
     record(cx, p, "key.updated", &row.id, &row.key_prefix, None);
     let row = d1::key_row(&db, &p.org_id, &row.id)
@@ -232,9 +238,12 @@ pub async fn revoke(cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
     let row = owned_row(cx, p, id).await?;
     let db = cx.env.d1("DB")?;
     // D1 first, then the gate: once this answers, no reload can bring the key back.
-    let revoked_now = d1::revoke_key(&db, &p.org_id, &row.id, now_secs()).await?;
+    let change = d1::revoke_key(&db, &p.org_id, &row.id, now_secs())?;
+    let event = key_event(&p.org_id, "key.revoked", &row.id, &row.key_prefix, &row.entity_id, p);
+    let revoked_now = webhook_events::run_with(&db, change, &event).await? == 1;
     key_gate::invalidate(cx, &row.locator()).await?;
     if revoked_now {
+        webhook_outbox::announce(cx, &p.org_id);
         record(cx, p, "key.revoked", &row.id, &row.key_prefix, None);
     }
     let row = d1::key_row(&db, &p.org_id, &row.id)
@@ -273,6 +282,22 @@ fn record(
         ..p.audit(event)
     };
     audit::append(cx, entry);
+}
+
+/// The webhook event of a change to a key: ids and the key's prefix.
+pub fn key_event(
+    org_id: &str,
+    kind: &'static str,
+    key_id: &str,
+    key_prefix: &str,
+    entity_id: &str,
+    actor: &Principal,
+) -> Event {
+    Event::new(
+        org_id,
+        kind,
+        json!({ "key_id": key_id, "key_prefix": key_prefix, "entity_id": entity_id, "actor_id": actor.entity_id }),
+    )
 }
 
 /// A key's public metadata: never its hash, never the plain key.

@@ -18,6 +18,7 @@ mod pages;
 mod password;
 mod secrets;
 mod signup;
+mod webhook_deliveries;
 mod webhook_secret;
 mod webhooks;
 mod wellknown;
@@ -176,6 +177,15 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
         (Method::Get, ["webhooks", id]) => webhooks::get(cx, principal, id).await,
         (Method::Patch, ["webhooks", id]) => webhooks::patch(req, cx, principal, id).await,
         (Method::Delete, ["webhooks", id]) => webhooks::delete(cx, principal, id).await,
+        (Method::Get, ["webhooks", id, "deliveries"]) => {
+            webhook_deliveries::list(req, cx, principal, id).await
+        }
+        (Method::Get, ["webhooks", id, "deliveries", msg]) => {
+            webhook_deliveries::get(cx, principal, id, msg).await
+        }
+        (Method::Post, ["webhooks", id, "deliveries", msg, "redeliver"]) => {
+            webhook_deliveries::redeliver(cx, principal, id, msg).await
+        }
         (Method::Post, ["namespaces"]) => namespaces::create(req, cx, principal).await,
         (Method::Get, ["namespaces"]) => namespaces::list(req, cx, principal).await,
         (Method::Delete, ["namespaces", ns]) => namespaces::delete(cx, principal, ns).await,
@@ -202,6 +212,9 @@ async fn v1(req: &mut Request, cx: &Cx<'_>, principal: &Principal, rest: &[Strin
             | ["namespaces", _, "keys", _]
             | ["webhooks"]
             | ["webhooks", _]
+            | ["webhooks", _, "deliveries"]
+            | ["webhooks", _, "deliveries", _]
+            | ["webhooks", _, "deliveries", _, "redeliver"]
             | ["account", "webhook-secret"]
             | ["account", "webhook-secret", "rotate"],
         ) => Err(ApiError::method_not_allowed()),

@@ -24,9 +24,11 @@ use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs, rng};
 use crate::objects::grant_gate::{self, GrantAsk, Inspection, IssuedTokens};
 use crate::objects::throttle::{self, Purpose};
+use crate::objects::webhook_outbox;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::grants;
 use crate::store::oauth::{self, ClientRow};
+use crate::store::webhook_events::{self, Event};
 
 /// `GET /.well-known/oauth-authorization-server`.
 pub fn server_metadata(req: &Request, cx: &Cx<'_>) -> Outcome {
@@ -233,6 +235,11 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             if matches!(ask, GrantAsk::Exchange { .. })
                 && let Some(standing) = &answer.standing
             {
+                // The grant's object made the change; its event is written before the
+                // answer acknowledges it.
+                let event = grant_event(standing, "oauth.grant_issued", None);
+                webhook_events::insert(&db, &event)?.run().await?;
+                webhook_outbox::announce(cx, &standing.org_id);
                 audit::append(
                     cx,
                     AuditEvent {
@@ -248,7 +255,7 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             Ok(http::bare_ok(200, &body))
         }
         grant::Outcome::Ended(ending) => {
-            grants::end(&db, &grant_id.to_hex(), ending.as_str(), now).await?;
+            end_record(cx, &db, &grant_id.to_hex(), ending, answer.standing.as_ref(), now).await?;
             audit::append(
                 cx,
                 AuditEvent {
@@ -351,12 +358,52 @@ pub async fn revoke(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             };
             let answer = grant_gate::step(cx, &id, &ask).await?;
             if answer.outcome == grant::Outcome::Revoked {
-                grants::end(&db, &id, Ending::Revoked.as_str(), now).await?;
+                end_record(cx, &db, &id, Ending::Revoked, Some(&standing), now).await?;
                 audit_revoked(cx, &standing);
             }
         }
     }
     Ok(http::bare_ok(200, &json!({})))
+}
+
+/// Ends a grant's record once, with its webhook event in the same transaction:
+/// `oauth.refresh_reuse_detected` when reuse ended it, else `oauth.grant_revoked`.
+async fn end_record(
+    cx: &Cx<'_>,
+    db: &worker::D1Database,
+    id: &str,
+    ending: Ending,
+    standing: Option<&grants::GrantStanding>,
+    now: u64,
+) -> Result<(), ApiError> {
+    let change = grants::end(db, id, ending.as_str(), now)?;
+    let Some(standing) = standing else {
+        change.run().await?;
+        return Ok(());
+    };
+    let kind = if ending == Ending::RefreshReuse {
+        "oauth.refresh_reuse_detected"
+    } else {
+        "oauth.grant_revoked"
+    };
+    let event = grant_event(standing, kind, Some(ending));
+    if webhook_events::run_with(db, change, &event).await? == 1 {
+        webhook_outbox::announce(cx, &standing.org_id);
+    }
+    Ok(())
+}
+
+/// The webhook event of a grant: its id, client and person, and why it ended.
+fn grant_event(standing: &grants::GrantStanding, kind: &'static str, ending: Option<Ending>) -> Event {
+    let mut data = json!({
+        "grant_id": standing.id,
+        "client_id": standing.client_id,
+        "entity_id": standing.entity_id,
+    });
+    if let Some(ending) = ending {
+        data["reason"] = ending.as_str().into();
+    }
+    Event::new(&standing.org_id, kind, data)
 }
 
 fn audit_revoked(cx: &Cx<'_>, standing: &grants::GrantStanding) {
@@ -380,7 +427,7 @@ pub async fn end_grant(
     standing: &grants::GrantStanding,
 ) -> Result<(), ApiError> {
     let now = now_secs();
-    grants::end(db, &standing.id, Ending::Revoked.as_str(), now).await?;
+    end_record(cx, db, &standing.id, Ending::Revoked, Some(standing), now).await?;
     grant_gate::step(cx, &standing.id, &GrantAsk::Revoke { now }).await?;
     audit_revoked(cx, standing);
     Ok(())

@@ -21,11 +21,13 @@ use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
 use crate::mail::{self, Message};
 use crate::objects::throttle::{self, Purpose};
+use crate::objects::webhook_outbox;
 use crate::routes::{Cx, query, secrets};
 use crate::store::accounts;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::identity::{self, Entity};
 use crate::store::tokens::{self, TokenTable};
+use crate::store::webhook_events::{self, Event};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -150,15 +152,27 @@ pub async fn verify(req: &Request, cx: &Cx<'_>) -> Outcome {
         return Err(invalid());
     }
     // The token's use is guarded in its WHERE; the account is marked verified only for
-    // the address the token was sent to.
-    let results = db
-        .batch(vec![
-            tokens::use_once(&db, TokenTable::Verification, &token_hash, now)?,
-            accounts::verify_email(&db, &pending.account_id, &pending.email, now)?,
-        ])
-        .await?;
+    // the address the token was sent to. A self-registration's first verification
+    // completes the signup: its event goes to the personal org, in the same batch.
+    let personal = identity::personal_membership(&db, &pending.account_id).await?;
+    let mut batch = vec![
+        tokens::use_once(&db, TokenTable::Verification, &token_hash, now)?,
+        accounts::verify_email(&db, &pending.account_id, &pending.email, now)?,
+    ];
+    if let Some((org_id, entity_id)) = &personal {
+        let event = Event::new(
+            org_id,
+            "signup.completed",
+            json!({ "org_id": org_id, "entity_id": entity_id, "account_id": pending.account_id }),
+        );
+        batch.push(webhook_events::insert_if_changed(&db, &event)?);
+    }
+    let results = db.batch(batch).await?;
     if results.first().map_or(0, crate::store::d1::changed) != 1 {
         return Err(invalid());
+    }
+    if let Some((org_id, _)) = &personal {
+        webhook_outbox::announce(cx, org_id);
     }
     audit::append(
         cx,

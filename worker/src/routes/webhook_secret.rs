@@ -10,21 +10,19 @@
 //! (429 `rate_limit_exceeded` with `Retry-After` otherwise). Reads and rotations are
 //! audited; the secret itself never reaches the audit log or a log line.
 
-use keyward_core::sealed::{self, NONCE_LEN};
 use keyward_core::time::UnixTime;
-use keyward_core::webhook::WebhookSecret;
 use serde_json::json;
 
 use crate::Outcome;
 use crate::context::Cx;
 use crate::http::{self, ApiError};
-use crate::ids::{now_secs, rng};
+use crate::ids::now_secs;
+use crate::objects::webhook_outbox;
 use crate::principal::Principal;
 use crate::store::audit;
+use crate::store::webhook_events::{self, Event};
 use crate::store::webhook_secrets::{self, SealedSecret};
 
-/// The sealing purpose of these secrets (`keyward_core::sealed`).
-const PURPOSE: &str = "webhook-secret";
 /// At most one rotation per this many seconds, per org.
 pub const ROTATION_INTERVAL_SECS: u64 = 3600;
 
@@ -32,15 +30,9 @@ pub const ROTATION_INTERVAL_SECS: u64 = 3600;
 pub async fn get(cx: &Cx<'_>, p: &Principal) -> Outcome {
     require_admin(p)?;
     let db = cx.env.d1("DB")?;
-    let stored = match webhook_secrets::of_org(&db, &p.org_id).await? {
-        Some(stored) => stored,
-        None => {
-            webhook_secrets::create(&db, &p.org_id, &new_sealed(cx, &p.org_id), now_secs()).await?;
-            webhook_secrets::of_org(&db, &p.org_id)
-                .await?
-                .ok_or_else(ApiError::internal)?
-        }
-    };
+    let stored =
+        webhook_secrets::of_org_or_create(&db, cx.config.signing_secret.expose(), &p.org_id)
+            .await?;
     audit::append(cx, p.audit("webhook_secret.read"));
     answer(cx, p, &stored)
 }
@@ -51,15 +43,19 @@ pub async fn rotate(cx: &Cx<'_>, p: &Principal) -> Outcome {
     require_admin(p)?;
     let db = cx.env.d1("DB")?;
     let now = now_secs();
-    let rotated = webhook_secrets::rotate(
+    let change = webhook_secrets::rotate(
         &db,
         &p.org_id,
-        &new_sealed(cx, &p.org_id),
+        &webhook_secrets::seal_new(cx.config.signing_secret.expose(), &p.org_id),
         now,
         ROTATION_INTERVAL_SECS,
-    )
-    .await?;
-    if !rotated {
+    )?;
+    let event = Event::new(
+        &p.org_id,
+        "webhook_secret.rotated",
+        json!({ "org_id": p.org_id, "actor_id": p.entity_id }),
+    );
+    if webhook_events::run_with(&db, change, &event).await? == 0 {
         let last = webhook_secrets::of_org(&db, &p.org_id)
             .await?
             .and_then(|s| s.rotated_at)
@@ -70,6 +66,7 @@ pub async fn rotate(cx: &Cx<'_>, p: &Principal) -> Outcome {
             "the webhook secret may be rotated once per 60 minutes",
         ));
     }
+    webhook_outbox::announce(cx, &p.org_id);
     audit::append(cx, p.audit("webhook_secret.rotated"));
     let stored = webhook_secrets::of_org(&db, &p.org_id)
         .await?
@@ -87,32 +84,9 @@ fn require_admin(p: &Principal) -> Result<(), ApiError> {
     }
 }
 
-/// A fresh secret, sealed for `org_id`.
-fn new_sealed(cx: &Cx<'_>, org_id: &str) -> String {
-    let mut rng = rng();
-    let secret = WebhookSecret::generate(&mut rng);
-    let mut nonce = [0u8; NONCE_LEN];
-    rand_core::Rng::fill_bytes(&mut rng, &mut nonce);
-    sealed::seal(
-        cx.config.signing_secret.expose(),
-        PURPOSE,
-        org_id.as_bytes(),
-        secret.to_text().expose().as_bytes(),
-        nonce,
-    )
-}
-
 fn answer(cx: &Cx<'_>, p: &Principal, stored: &SealedSecret) -> Outcome {
-    let opened = sealed::open(
-        cx.config.signing_secret.expose(),
-        PURPOSE,
-        p.org_id.as_bytes(),
-        &stored.sealed,
-    )
-    .ok_or_else(|| {
-        worker::console_error!("a webhook secret does not open: was SIGNING_SECRET changed?");
-        ApiError::internal()
-    })?;
+    let opened = webhook_secrets::open(cx.config.signing_secret.expose(), &p.org_id, stored)
+        .ok_or_else(ApiError::internal)?;
     let secret = core::str::from_utf8(&opened).map_err(|_| ApiError::internal())?;
     let time = |t: u64| UnixTime(t).to_rfc3339();
     Ok(http::v1_ok(

@@ -18,6 +18,7 @@ use crate::Outcome;
 use crate::context::Cx;
 use crate::http::{self, ApiError};
 use crate::ids::{self, now_secs};
+use crate::objects::webhook_outbox;
 use crate::principal::Principal;
 use crate::routes::{next_page, page};
 use crate::store::audit;
@@ -58,6 +59,8 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
         event_types: checked_events(body.event_types)?,
         enabled: u8::from(body.enabled.unwrap_or(true)),
         disabled_reason: None,
+        failing_since: None,
+        disabled_at: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -124,6 +127,16 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
         ));
     }
     record(cx, p, "webhook.updated", id);
+    if before.enabled == 0 && after.enabled == 1 {
+        // Deliveries queued before it was disabled resume.
+        let env = cx.env.clone();
+        let id = id.to_owned();
+        cx.ctx.wait_until(async move {
+            if let Err(error) = webhook_outbox::wake(&env, &id).await {
+                worker::console_error!("webhook wake-up failed (the sweep will catch up): {error}");
+            }
+        });
+    }
     Ok(http::v1_ok(200, render(&owned(cx, p, id).await?), None))
 }
 
@@ -141,7 +154,9 @@ pub async fn delete(cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
     ))
 }
 
-async fn owned(cx: &Cx<'_>, p: &Principal, id: &str) -> Result<EndpointRow, ApiError> {
+/// The endpoint `id` of the caller's org, for an owner or admin; else 403 or 404.
+pub(super) async fn owned(cx: &Cx<'_>, p: &Principal, id: &str) -> Result<EndpointRow, ApiError> {
+    require_admin(p)?;
     let well_formed = id.len() == 36 && id.starts_with("whk_");
     if !well_formed {
         return Err(ApiError::not_found());
@@ -196,6 +211,8 @@ fn render(e: &EndpointRow) -> Value {
         "event_types": serde_json::from_str::<Value>(&e.event_types).unwrap_or(Value::Null),
         "enabled": e.enabled == 1,
         "disabled_reason": e.disabled_reason,
+        "disabled_at": e.disabled_at.map(|t| UnixTime(t).to_rfc3339()),
+        "failing_since": e.failing_since.map(|t| UnixTime(t).to_rfc3339()),
         "created_at": UnixTime(e.created_at).to_rfc3339(),
         "updated_at": UnixTime(e.updated_at).to_rfc3339(),
     })

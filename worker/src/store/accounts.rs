@@ -186,19 +186,15 @@ pub fn revoke_passwords(
         .bind(&[JsValue::from_f64(now as f64), account_id.into()])
 }
 
-/// Revokes one password once: `Ok(true)` if this call revoked it.
-pub async fn revoke_password(
+/// Revokes one password once: the statement changes no row if it already was.
+pub fn revoke_password(
     db: &D1Database,
     account_id: &str,
     id: &str,
     now: u64,
-) -> worker::Result<bool> {
-    let result = db
-        .prepare("UPDATE passwords SET revoked_at = ?1 WHERE id = ?2 AND account_id = ?3 AND revoked_at IS NULL")
-        .bind(&[JsValue::from_f64(now as f64), id.into(), account_id.into()])?
-        .run()
-        .await?;
-    Ok(changed(&result) == 1)
+) -> worker::Result<D1PreparedStatement> {
+    db.prepare("UPDATE passwords SET revoked_at = ?1 WHERE id = ?2 AND account_id = ?3 AND revoked_at IS NULL")
+        .bind(&[JsValue::from_f64(now as f64), id.into(), account_id.into()])
 }
 
 /// Upgrades a password hash found with outdated parameters, only if it is still the

@@ -103,6 +103,17 @@ pub fn append(cx: &Cx<'_>, event: AuditEvent) {
     }
 }
 
+/// Writes one entry at once, for work that runs outside any request (a Durable
+/// Object's alarm), where there is no request to keep a flush alive.
+pub async fn write_now(db: &D1Database, event: AuditEvent) -> worker::Result<()> {
+    let entry = Queued {
+        at: now_secs(),
+        request_id: String::new(),
+        event,
+    };
+    db.batch(statements(db, vec![entry])?).await.map(|_| ())
+}
+
 /// Writes queued entries until none are left. Failures are logged, never surfaced.
 async fn flush(db: D1Database) {
     loop {

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-use crate::http::ApiError;
 
 /// What authentication needs of an API key: the credential joined with its entity.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -237,17 +236,17 @@ pub fn insert_key(db: &D1Database, key: &NewKey<'_>) -> worker::Result<D1Prepare
     ])
 }
 
-/// Applies a PATCH with compare-and-swap on `version`: `Ok(false)` when the row changed
-/// (or was revoked) since it was read, and nothing was written.
-pub async fn update_key(
+/// A PATCH with compare-and-swap on `version`: it changes no row when the row changed
+/// (or was revoked) since it was read.
+pub fn update_key(
     db: &D1Database,
     row: &KeyRow,
     name: &str,
     rate_limit_rpm: u32,
     expires_at: Option<u64>,
     namespaces: &str,
-) -> Result<bool, ApiError> {
-    let result = db
+) -> worker::Result<D1PreparedStatement> {
+    db
         .prepare(
             "UPDATE credentials SET name = ?1, rate_limit_rpm = ?2, expires_at = ?3, namespaces = ?4, version = version + 1 \
              WHERE id = ?5 AND org_id = ?6 AND version = ?7 AND revoked_at IS NULL",
@@ -260,29 +259,23 @@ pub async fn update_key(
             row.id.as_str().into(),
             row.org_id.as_str().into(),
             JsValue::from_f64(row.version as f64),
-        ])?
-        .run()
-        .await?;
-    Ok(changed(&result) == 1)
+        ])
 }
 
-/// Sets `revoked_at` once; `Ok(true)` if this call revoked it, `Ok(false)` if it
-/// already was. A revoked key is never reactivated: no statement clears `revoked_at`.
-pub async fn revoke_key(
+/// Sets `revoked_at` once; the statement changes no row if the key already was. A
+/// revoked key is never reactivated: no statement clears `revoked_at`.
+pub fn revoke_key(
     db: &D1Database,
     org_id: &str,
     id: &str,
     now: u64,
-) -> Result<bool, ApiError> {
-    let result = db
+) -> worker::Result<D1PreparedStatement> {
+    db
         .prepare(
             "UPDATE credentials SET revoked_at = ?1, version = version + 1 \
              WHERE id = ?2 AND org_id = ?3 AND kind = 'api_key' AND revoked_at IS NULL",
         )
-        .bind(&[JsValue::from_f64(now as f64), id.into(), org_id.into()])?
-        .run()
-        .await?;
-    Ok(changed(&result) == 1)
+        .bind(&[JsValue::from_f64(now as f64), id.into(), org_id.into()])
 }
 
 /// Records use, at most once a minute per key (the key's Durable Object throttles).

@@ -6,8 +6,6 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-use crate::http::ApiError;
-use crate::store::d1::changed;
 
 /// An entity row, with its account's email for a person's membership.
 #[derive(Clone, Debug, Deserialize)]
@@ -238,22 +236,20 @@ pub async fn credential_of(
     .await
 }
 
-/// Revokes one credential of an entity, once: `Ok(true)` if this call revoked it.
-pub async fn revoke_credential(
+/// Revokes one credential of an entity, once: the statement changes no row if it
+/// already was.
+pub fn revoke_credential(
     db: &D1Database,
     entity_id: &str,
     id: &str,
     now: u64,
-) -> Result<bool, ApiError> {
-    let result = db
+) -> worker::Result<D1PreparedStatement> {
+    db
         .prepare(
             "UPDATE credentials SET revoked_at = ?1, version = version + 1 \
              WHERE id = ?2 AND entity_id = ?3 AND revoked_at IS NULL",
         )
-        .bind(&[JsValue::from_f64(now as f64), id.into(), entity_id.into()])?
-        .run()
-        .await?;
-    Ok(changed(&result) == 1)
+        .bind(&[JsValue::from_f64(now as f64), id.into(), entity_id.into()])
 }
 
 /// A new certificate credential.
@@ -269,8 +265,12 @@ pub struct NewCertificate<'a> {
     pub now: u64,
 }
 
-/// Inserts a certificate; the partial unique index refuses a fingerprint that is live.
-pub async fn insert_certificate(db: &D1Database, c: &NewCertificate<'_>) -> worker::Result<()> {
+/// The insert of a certificate; the partial unique index refuses a fingerprint that is
+/// live.
+pub fn insert_certificate(
+    db: &D1Database,
+    c: &NewCertificate<'_>,
+) -> worker::Result<D1PreparedStatement> {
     db.prepare(
         "INSERT INTO credentials (id, org_id, entity_id, kind, name, cert_fingerprint, cert_subject, cert_not_before, \
          cert_not_after, rate_limit_rpm, created_at) VALUES (?1, ?2, ?3, 'certificate', ?4, ?5, ?6, ?7, ?8, 60, ?9)",
@@ -285,10 +285,7 @@ pub async fn insert_certificate(db: &D1Database, c: &NewCertificate<'_>) -> work
         JsValue::from_f64(c.not_before as f64),
         JsValue::from_f64(c.not_after as f64),
         JsValue::from_f64(c.now as f64),
-    ])?
-    .run()
-    .await
-    .map(|_| ())
+    ])
 }
 
 /// An org's name, for mail (the id itself when the org is gone).
@@ -303,6 +300,28 @@ pub async fn org_name(db: &D1Database, org_id: &str) -> worker::Result<String> {
         .first::<Row>(None)
         .await?
         .map_or_else(|| org_id.to_owned(), |r| r.name))
+}
+
+/// The membership of an account in the personal org its self-registration created:
+/// `(org_id, entity_id)`, if it has one.
+pub async fn personal_membership(
+    db: &D1Database,
+    account_id: &str,
+) -> worker::Result<Option<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        org_id: String,
+        id: String,
+    }
+    let row = db
+        .prepare(
+            "SELECT e.org_id, e.id FROM entities e JOIN orgs o ON o.id = e.org_id AND o.personal = 1 \
+             WHERE e.account_id = ?1 LIMIT 1",
+        )
+        .bind(&[account_id.into()])?
+        .first::<Row>(None)
+        .await?;
+    Ok(row.map(|r| (r.org_id, r.id)))
 }
 
 /// A personal org's insert (self-registration).

@@ -11,5 +11,7 @@ pub mod namespaces;
 pub mod oauth;
 pub mod sessions;
 pub mod tokens;
+pub mod webhook_deliveries;
 pub mod webhook_endpoints;
+pub mod webhook_events;
 pub mod webhook_secrets;

@@ -15,6 +15,9 @@ pub struct EndpointRow {
     pub event_types: String,
     pub enabled: u8,
     pub disabled_reason: Option<String>,
+    /// When the current run of failed deliveries began.
+    pub failing_since: Option<u64>,
+    pub disabled_at: Option<u64>,
     pub created_at: u64,
     pub updated_at: u64,
     pub version: u64,
@@ -24,14 +27,15 @@ pub struct EndpointRow {
 pub const MAX_PER_ORG: u32 = 50;
 
 const SELECT: &str = "SELECT id, org_id, url, description, event_types, enabled, disabled_reason, \
-     created_at, updated_at, version FROM webhook_endpoints ";
+     failing_since, disabled_at, created_at, updated_at, version FROM webhook_endpoints ";
 
 /// Creates the endpoint unless the org is at its limit; false when nothing was written.
+/// Its cursor starts at the newest event: it receives what happens from now on.
 pub async fn insert(db: &D1Database, e: &EndpointRow) -> worker::Result<bool> {
     let result = db
         .prepare(
-            "INSERT INTO webhook_endpoints (id, org_id, url, description, event_types, enabled, created_at, updated_at) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7 \
+            "INSERT INTO webhook_endpoints (id, org_id, url, description, event_types, enabled, created_at, updated_at, event_cursor) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, (SELECT COALESCE(MAX(seq), 0) FROM webhook_events) \
              WHERE (SELECT COUNT(*) FROM webhook_endpoints WHERE org_id = ?2) < ?8",
         )
         .bind(&[
@@ -79,11 +83,18 @@ pub async fn page_of(
     .results::<EndpointRow>()
 }
 
-/// Writes `e`'s fields if the row is still at `e.version` (compare-and-swap).
+/// Writes `e`'s fields if the row is still at `e.version` (compare-and-swap). Enabling
+/// a disabled endpoint clears its failures and moves its cursor to the newest event
+/// (what happened while it was disabled is not sent; redeliver sends it); disabling
+/// one by hand records when.
 pub fn update(db: &D1Database, e: &EndpointRow, now: u64) -> worker::Result<D1PreparedStatement> {
     db.prepare(
         "UPDATE webhook_endpoints SET url = ?1, description = ?2, event_types = ?3, enabled = ?4, \
-         disabled_reason = CASE WHEN ?4 = 1 THEN NULL ELSE disabled_reason END, updated_at = ?5, version = version + 1 \
+         disabled_reason = CASE WHEN ?4 = 1 THEN NULL ELSE disabled_reason END, \
+         disabled_at = CASE WHEN ?4 = 1 THEN NULL WHEN enabled = 1 THEN ?5 ELSE disabled_at END, \
+         failing_since = CASE WHEN ?4 = 1 AND enabled = 0 THEN NULL ELSE failing_since END, \
+         event_cursor = CASE WHEN ?4 = 1 AND enabled = 0 THEN (SELECT COALESCE(MAX(seq), 0) FROM webhook_events) ELSE event_cursor END, \
+         updated_at = ?5, version = version + 1 \
          WHERE org_id = ?6 AND id = ?7 AND version = ?8",
     )
     .bind(&[
@@ -98,12 +109,19 @@ pub fn update(db: &D1Database, e: &EndpointRow, now: u64) -> worker::Result<D1Pr
     ])
 }
 
-/// Deletes the endpoint; false if it was already gone.
+/// Deletes the endpoint with its deliveries and their log (one transaction); false if
+/// it was already gone. Its outbox finds no endpoint on its next run and clears itself.
 pub async fn delete(db: &D1Database, org_id: &str, id: &str) -> worker::Result<bool> {
-    let result = db
-        .prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2")
-        .bind(&[org_id.into(), id.into()])?
-        .run()
+    let owned = "(SELECT id FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2)";
+    let results = db
+        .batch(vec![
+            db.prepare(format!("DELETE FROM webhook_attempts WHERE endpoint_id IN {owned}"))
+                .bind(&[org_id.into(), id.into()])?,
+            db.prepare(format!("DELETE FROM webhook_deliveries WHERE endpoint_id IN {owned}"))
+                .bind(&[org_id.into(), id.into()])?,
+            db.prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2")
+                .bind(&[org_id.into(), id.into()])?,
+        ])
         .await?;
-    Ok(crate::store::d1::changed(&result) == 1)
+    Ok(results.last().map_or(0, crate::store::d1::changed) == 1)
 }
