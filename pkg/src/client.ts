@@ -61,7 +61,7 @@ export class Client {
   readonly grants: Grants;
   /** `/v1/account/webhook-secret`: the org's signing secret. */
   readonly webhookSecret: WebhookSecrets;
-  /** `/v1/webhooks`: the org's webhook endpoints. */
+  /** `/v1/webhooks`: the org's webhook endpoints and their delivery logs. */
   readonly webhooks: Webhooks;
   /** `/v1/members`. */
   readonly members: Members;

@@ -31,7 +31,17 @@ export type { Grants } from "./resources/grants.js";
 export type { Invitations, Members } from "./resources/members.js";
 export type { Namespaces } from "./resources/namespaces.js";
 export type { WebhookSecrets, Webhooks } from "./resources/webhooks.js";
-export type { CreateWebhookInput, UpdateWebhookInput, WebhookEndpoint, WebhookSecret } from "./resources/webhooks.js";
+export type {
+  CreateWebhookInput,
+  UpdateWebhookInput,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookDeliveryDetail,
+  WebhookEndpoint,
+  WebhookEvent,
+  WebhookEventType,
+  WebhookSecret,
+} from "./resources/webhooks.js";
 export type { ListOptions, PageOptions } from "./pages.js";
 export type { ApiKey, CreateApiKeyInput, CreatedApiKey, UpdateApiKeyInput } from "./resources/api-keys.js";
 export type { AuditEvent, AuditListOptions } from "./resources/audit.js";

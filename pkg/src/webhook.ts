@@ -27,8 +27,9 @@ function header(headers: WebhookHeaders, name: string): string {
 }
 
 /**
- * Verifies a delivery and returns its parsed JSON body. Pass the raw body exactly as
- * received (string or bytes): re-serialised JSON will not verify.
+ * Verifies a delivery and returns its parsed JSON body (from Keyward, a
+ * `WebhookEvent`: the shape is not checked, so the result is `unknown`). Pass the raw
+ * body exactly as received (string or bytes): re-serialised JSON will not verify.
  * Throws `WebhookVerificationError` (`code`: `no_matching_signature`,
  * `timestamp_out_of_tolerance`, `malformed_timestamp`, `malformed_message_id`,
  * `malformed_secret`, `invalid_json`).

@@ -455,6 +455,61 @@ test("pagination: iterating follows next_cursor to the end; .page() is one page;
   }, { code: "unexpected_response" });
 });
 
+test("webhooks: the delivery log page by page, one delivery with its attempts, redeliver; 409 and 404 typed", async () => {
+  const msgId = `msg_${"0f".repeat(16)}`;
+  const newest = { msg_id: msgId, event_type: "key.minted", status: "failed", attempts: 2, next_attempt_at: null, created_at: "2026-11-29T10:00:00Z", updated_at: "2026-11-29T10:01:05Z" };
+  const older = { ...newest, msg_id: `msg_${"1e".repeat(16)}`, event_type: "key.revoked", status: "delivered", attempts: 1 };
+  const attemptLog = [
+    { attempt: 1, at: "2026-11-29T10:00:00Z", status_code: 500, duration_ms: 120, error: "http_status", next_attempt_at: "2026-11-29T10:01:00Z" },
+    { attempt: 2, at: "2026-11-29T10:01:00Z", status_code: null, duration_ms: 5000, error: "timeout", next_attempt_at: null },
+  ];
+  const queued = { ...newest, status: "pending", next_attempt_at: "2026-11-29T11:00:00Z", updated_at: "2026-11-29T11:00:00Z" };
+  const { fetch, calls } = fakeFetch(
+    v1([newest], 200, { next_cursor: "c1" }),
+    v1([older]),
+    v1({ ...newest, attempt_log: attemptLog }),
+    v1(queued, 202),
+    v1Error(409, "conflict", "the endpoint is disabled; enable it (PATCH enabled: true) to redeliver"),
+    v1Error(404, "not_found", "no such event in this organization"),
+  );
+  const hooks = client(fetch).webhooks;
+  const seen = [];
+  for await (const d of hooks.deliveries("wh_1", { limit: 1 })) seen.push(d);
+  assert.deepEqual(seen, [newest, older]);
+  assert.deepEqual(calls.slice(0, 2).map((x) => [x.init.method, x.url.pathname, x.url.search]), [
+    ["GET", "/v1/webhooks/wh_1/deliveries", "?limit=1"],
+    ["GET", "/v1/webhooks/wh_1/deliveries", "?limit=1&cursor=c1"],
+  ]);
+
+  // Ids are path segments, escaped whole.
+  const detail = await hooks.delivery("wh 1", "msg/1");
+  assert.deepEqual(detail, { ...newest, attempt_log: attemptLog });
+  assert.equal(calls[2].init.method, "GET");
+  assert.equal(calls[2].url.pathname, "/v1/webhooks/wh%201/deliveries/msg%2F1");
+
+  assert.deepEqual(await hooks.redeliver("wh_1", msgId), queued);
+  assert.equal(calls[3].init.method, "POST");
+  assert.equal(calls[3].url.pathname, `/v1/webhooks/wh_1/deliveries/${msgId}/redeliver`);
+  assert.equal(calls[3].init.body, undefined);
+
+  const disabled = await hooks.redeliver("wh_1", msgId).catch((e) => e);
+  assert.ok(disabled instanceof ConflictError);
+  assert.equal(disabled.status, 409);
+  assert.match(disabled.message, /disabled/);
+  const missing = await hooks.redeliver("wh_1", msgId).catch((e) => e);
+  assert.ok(missing instanceof NotFoundError);
+  assert.equal(missing.code, "not_found");
+  assert.equal(calls.length, 6, "a POST is not retried");
+  await assert.rejects(hooks.delivery("wh_1", ".."), { code: "unaddressable_segment" });
+  assert.equal(calls.length, 6);
+
+  // An endpoint the service disabled after a day of failures says when and why.
+  const failing = { id: "wh_1", url: "https://hooks.example/k", description: "", event_types: ["*"], enabled: false, disabled_reason: "failing", disabled_at: "2026-11-30T10:00:00Z", failing_since: "2026-11-29T10:00:00Z", created_at: "2026-11-01T00:00:00Z", updated_at: "2026-11-30T10:00:00Z" };
+  const got = fakeFetch(v1(failing));
+  assert.deepEqual(await client(got.fetch).webhooks.get("wh_1"), failing);
+  assert.equal(got.calls[0].url.pathname, "/v1/webhooks/wh_1");
+});
+
 test("every /v1, /entities and /auth endpoint: method, path and body", async () => {
   const { fetch, calls } = fakeFetch((c) =>
     c.url.pathname.startsWith("/v1/")
