@@ -71,9 +71,10 @@ impl RetrySchedule {
     #[must_use]
     pub fn delay_after(&self, failures: usize, unit: f64) -> Option<u64> {
         let base = *self.0.get(failures.checked_sub(1)?)?;
-        let factor = 0.9 + 0.2 * unit.clamp(0.0, 1.0);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        let jittered = (base as f64 * factor).round() as u64;
+        // In thousandths, so that no float rounding (which `no_std` lacks) is needed.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let permille = 900 + (200.0 * unit.clamp(0.0, 0.999_999)) as u64;
+        let jittered = (base.saturating_mul(permille) + 500) / 1000;
         Some(jittered.max(1))
     }
 
