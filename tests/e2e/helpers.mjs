@@ -47,9 +47,28 @@ export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {}, re
     async stop() {
       await server.stop();
     },
-    /** Stops the server and starts it again on the same state (a new port). */
-    async restart() {
+    /**
+     * Kills `wrangler dev` and every process beneath it (workerd) with SIGKILL, as a
+     * crash would: nothing gets to flush or finish. `restart()` then starts it again.
+     */
+    async kill() {
+      const tree = descendants(server.child.pid);
+      for (const pid of [server.child.pid, ...tree]) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
       await server.stop();
+    },
+    /**
+     * Stops the server and starts it again on the same state (a new port), with the
+     * settings `changed` over the first start's.
+     */
+    async restart(changed = {}) {
+      await server.stop();
+      Object.assign(vars, changed);
       server = await startServer({ port: await freePort(), persistTo: state, vars });
     },
     /**
@@ -78,6 +97,25 @@ export async function keyward({ prefix = "ptmc", persistTo, vars: extra = {}, re
     },
   };
   return handle;
+}
+
+/** The PIDs of every process beneath `pid`, from `ps`. */
+function descendants(pid) {
+  const rows = spawnSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" }).stdout.trim().split("\n");
+  const children = new Map();
+  for (const row of rows) {
+    const [child, parent] = row.trim().split(/\s+/).map(Number);
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const out = [];
+  const walk = (p) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
 }
 
 /**

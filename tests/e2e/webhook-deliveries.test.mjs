@@ -202,6 +202,20 @@ test("failures: refused, 500, hanging past the timeout, then recovery; every att
   await owner().del(`/v1/webhooks/${endpoint.id}`);
 });
 
+test("a redirect is a failed attempt, never followed", async () => {
+  const rx = await startReceiver({ mode: "redirect" });
+  const endpoint = (await owner().post("/v1/webhooks", { url: rx.url, event_types: ["key.minted"] })).body.data;
+  await owner().post("/v1/keys", { name: "redirected" });
+  await rx.until((r) => r.length >= 2, 30_000, "two attempts");
+  assert.ok(rx.received.every((d) => d.url === "/hook"), "the Location was never requested");
+  const [delivery] = (await owner().get(`/v1/webhooks/${endpoint.id}/deliveries`)).body.data;
+  const log = (await owner().get(`/v1/webhooks/${endpoint.id}/deliveries/${delivery.msg_id}`)).body.data.attempt_log;
+  assert.equal(log[0].error, "redirect");
+  assert.equal(log[0].status_code, 302);
+  await owner().del(`/v1/webhooks/${endpoint.id}`);
+  await rx.close();
+});
+
 test("an endpoint that fails for WEBHOOK_DISABLE_AFTER_SECONDS is disabled, audited, and says so; enabling it resumes its queue", async () => {
   const port = await freePort();
   const endpoint = (await owner().post("/v1/webhooks", { url: `http://127.0.0.1:${port}/down`, event_types: ["key.minted"] })).body.data;

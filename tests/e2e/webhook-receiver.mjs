@@ -1,6 +1,7 @@
 // A webhook receiver on loopback for the delivery tests: it records every request
-// (headers and raw body) and answers as its `mode` says: `ok` (204), `fail` (500), or
-// `hang` (never answers, so the sender's timeout ends the attempt).
+// (headers and raw body) and answers as its `mode` says: `ok` (204), `fail` (500),
+// `redirect` (302 to /elsewhere on itself), or `hang` (never answers, so the sender's
+// timeout ends the attempt).
 import http from "node:http";
 
 export async function startReceiver({ port = 0, mode = "ok" } = {}) {
@@ -13,6 +14,11 @@ export async function startReceiver({ port = 0, mode = "ok" } = {}) {
       received.push({ at: Date.now(), method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), mode: receiver.mode });
       if (receiver.mode === "hang") {
         hanging.add(res);
+        return;
+      }
+      if (receiver.mode === "redirect") {
+        res.writeHead(302, { location: `http://127.0.0.1:${receiver.port}/elsewhere`, connection: "close" });
+        res.end();
         return;
       }
       res.writeHead(receiver.mode === "ok" ? 204 : 500, { connection: "close" });
