@@ -14,7 +14,9 @@
 //     spread over many users, since each identifier allows 10 attempts a minute;
 //   - timing of refusals: unknown identifier vs wrong password at login, and unknown id
 //     vs wrong secret for `id_secret` keys, 1,000 interleaved requests each, medians
-//     and their ratio (a ratio near 1 means timing does not tell them apart).
+//     and their ratio (a ratio near 1 means timing does not tell them apart);
+//   - webhooks (bench/webhooks.mjs): a key mint with and without an endpoint subscribed
+//     to its event, and deliveries per second to a loopback receiver.
 // Figures are printed as a markdown table for docs/benchmarks.md.
 import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
@@ -23,6 +25,7 @@ import { run } from "./lib.mjs";
 import { bootstrap, call, keyward } from "../tests/e2e/helpers.mjs";
 import { formPost, oauthKit } from "../tests/e2e/oauth-helpers.mjs";
 import { startKvPeer, startPeer } from "../bench/peer.mjs";
+import { webhookFigures } from "../bench/webhooks.mjs";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -147,6 +150,9 @@ try {
   rows.push(await load("GET /v1/namespaces/{ns}/keys/{key}, 1 KiB, lookup key", valueUrl, kvKey.plain_key, pid));
   rows.push(await load("PUT /v1/namespaces/{ns}/keys/{key}, 1 KiB, lookup key", valueUrl, null, pid, put));
 
+  // Webhooks: what an event adds to a key mint, and deliveries per second.
+  const webhooks = await webhookFigures({ origin: server.origin, token: lookup.plain_key, cpuMs: () => workerdTicks(pid) * TICK_MS });
+
   // Cold id_secret: a fresh key each time, so the worker runs argon2id (light profile).
   const cold = [];
   for (let i = 0; i < 15; i++) {
@@ -251,6 +257,16 @@ try {
     const bare = rows.find((r) => r.name.startsWith(`KV peer (no auth): ${verb}`));
     console.log(`namespace ${verb}: ${(ours.rps / bare.rps).toFixed(2)}× the KV peer's req/s; Keyward adds ${(ours.cpuPerReq - bare.cpuPerReq).toFixed(2)} ms of workerd CPU per request`);
   }
+  const w = webhooks;
+  console.log(`\n## Webhooks\n`);
+  console.log("| POST /v1/keys, one after another | p50 ms | p90 ms | workerd CPU ms/mint |");
+  console.log("|---|---|---|---|");
+  console.log(`| no endpoint in the org (the event is still written), back to back | ${w.plain.median.toFixed(1)} | ${w.plain.p90.toFixed(1)} | ${w.plain.cpuPerMint.toFixed(2)} |`);
+  console.log(`| an endpoint subscribed (delivered after the answer), back to back | ${w.subscribed.median.toFixed(1)} | ${w.subscribed.p90.toFixed(1)} | ${w.subscribed.cpuPerMint.toFixed(2)} (${w.subscribed.cpuWithDelivery.toFixed(2)} with its delivery) |`);
+  console.log(`| no endpoint, 100 ms apart | ${w.plainSpaced.median.toFixed(1)} | ${w.plainSpaced.p90.toFixed(1)} | ${w.plainSpaced.cpuPerMint.toFixed(2)} |`);
+  console.log(`| an endpoint subscribed, 100 ms apart | ${w.subscribedSpaced.median.toFixed(1)} | ${w.subscribedSpaced.p90.toFixed(1)} | ${w.subscribedSpaced.cpuPerMint.toFixed(2)} |`);
+  console.log(`\nsubscribed ÷ no endpoint, median mint latency: ${(w.subscribed.median / w.plain.median).toFixed(2)}× back to back, ${(w.subscribedSpaced.median / w.plainSpaced.median).toFixed(2)}× 100 ms apart`);
+  console.log(`burst of ${w.burst} mints from 10 clients: ${w.mintsPerSec.toFixed(0)} mints/s, ${w.deliveriesPerSec.toFixed(0)} deliveries/s to one endpoint until the last arrived; an event arrived ${w.lagMedianMs.toFixed(0)} ms (p50) / ${w.lagP90Ms.toFixed(0)} ms (p90) after its mint was answered; ${w.duplicates} duplicates`);
   console.log(`\n## Timing of refusals (${pairs} interleaved sequential requests each, median ms)\n`);
   console.log("| comparison | first | second | ratio | statuses |");
   console.log("|---|---|---|---|---|");

@@ -196,29 +196,35 @@ impl WebhookOutbox {
         if target.enabled != 1 {
             return Ok(Next::Nothing);
         }
-        webhook_deliveries::take_new_events(&db, endpoint_id, now_secs()).await?;
+        let mut due =
+            webhook_deliveries::take_new_events(&db, endpoint_id, now_secs(), BATCH).await?;
+        // The secret read with the endpoint, then again before each further batch: a
+        // rotation stops the old one signing at once.
+        let mut sealed_secret = target.sealed_secret.clone();
         for _ in 0..BATCHES_PER_RUN {
-            let due = webhook_deliveries::due(&db, endpoint_id, now_secs(), BATCH).await?;
             if due.is_empty() {
                 break;
             }
-            // The secret of this moment: a rotation stops the old one signing at once.
             let secret = webhook_secrets::signing_key(
                 &db,
                 config.signing_secret.expose(),
                 &target.org_id,
+                sealed_secret.take(),
             )
             .await?
             .ok_or_else(|| worker::Error::RustError("the org's webhook secret does not open".into()))?;
-            let attempts = join_all(
-                due.into_iter()
-                    .map(|d| attempt(&config, &target, &secret, d)),
-            )
-            .await;
-            webhook_deliveries::record(&db, endpoint_id, &attempts).await?;
-            if attempts.iter().any(|a| a.error.is_some()) && self.disable_if_failing(&db, &config, &target).await? {
+            let full_batch = due.len() == BATCH as usize;
+            let attempts = join_all(due.into_iter().map(|d| attempt(&config, &target, &secret, d))).await;
+            let next = webhook_deliveries::record(&db, endpoint_id, &attempts).await?;
+            if attempts.iter().any(|a| a.error.is_some())
+                && self.disable_if_failing(&db, &config, &target).await?
+            {
                 return Ok(Next::Nothing);
             }
+            if !full_batch {
+                return Ok(next.map_or(Next::Nothing, Next::At));
+            }
+            due = webhook_deliveries::due(&db, endpoint_id, now_secs(), BATCH).await?;
         }
         Ok(webhook_deliveries::next_due(&db, endpoint_id)
             .await?

@@ -8,17 +8,22 @@ use worker::{D1Database, D1PreparedStatement};
 
 use crate::store::d1::{changed, opt_secs};
 
-/// What an outbox needs of its endpoint.
+/// What an outbox needs of its endpoint, with its org's sealed secret (read in the same
+/// query: one D1 round trip fewer per run).
 #[derive(Clone, Deserialize)]
 pub struct Target {
     pub id: String,
     pub org_id: String,
     pub url: String,
     pub enabled: u8,
+    pub sealed_secret: Option<String>,
 }
 
 pub async fn target(db: &D1Database, endpoint_id: &str) -> worker::Result<Option<Target>> {
-    db.prepare("SELECT id, org_id, url, enabled FROM webhook_endpoints WHERE id = ?1")
+    db.prepare(
+        "SELECT w.id, w.org_id, w.url, w.enabled, s.sealed AS sealed_secret FROM webhook_endpoints w \
+         LEFT JOIN webhook_secrets s ON s.org_id = w.org_id WHERE w.id = ?1",
+    )
         .bind(&[endpoint_id.into()])?
         .first::<Target>(None)
         .await
@@ -41,8 +46,14 @@ pub async fn enabled_endpoints(db: &D1Database, org_id: &str) -> worker::Result<
 
 /// Queues, for an enabled endpoint, every event of its org after its cursor that it
 /// subscribed to, and moves the cursor past them: one transaction, so an event is
-/// queued once however many outboxes or sweeps run this at the same time.
-pub async fn take_new_events(db: &D1Database, endpoint_id: &str, now: u64) -> worker::Result<u64> {
+/// queued once however many outboxes or sweeps run this at the same time. Returns up to
+/// `limit` deliveries then due, read in the same batch.
+pub async fn take_new_events(
+    db: &D1Database,
+    endpoint_id: &str,
+    now: u64,
+    limit: u32,
+) -> worker::Result<Vec<Due>> {
     let at = JsValue::from_f64(now as f64);
     let queue = db
         .prepare(
@@ -60,8 +71,12 @@ pub async fn take_new_events(db: &D1Database, endpoint_id: &str, now: u64) -> wo
              WHERE id = ?1 AND enabled = 1",
         )
         .bind(&[endpoint_id.into()])?;
-    let results = db.batch(vec![queue, advance]).await?;
-    Ok(results.first().map_or(0, changed))
+    let results = db
+        .batch(vec![queue, advance, due_statement(db, endpoint_id, now, limit)?])
+        .await?;
+    results
+        .last()
+        .map_or(Ok(Vec::new()), |r| r.results::<Due>())
 }
 
 /// A delivery whose attempt is due.
@@ -80,6 +95,18 @@ pub async fn due(
     now: u64,
     limit: u32,
 ) -> worker::Result<Vec<Due>> {
+    due_statement(db, endpoint_id, now, limit)?
+        .all()
+        .await?
+        .results::<Due>()
+}
+
+fn due_statement(
+    db: &D1Database,
+    endpoint_id: &str,
+    now: u64,
+    limit: u32,
+) -> worker::Result<D1PreparedStatement> {
     db.prepare(
         "SELECT d.msg_id, d.attempts, d.schedule_step, e.payload FROM webhook_deliveries d \
          JOIN webhook_events e ON e.id = d.msg_id \
@@ -90,25 +117,26 @@ pub async fn due(
         endpoint_id.into(),
         JsValue::from_f64(now as f64),
         JsValue::from_f64(f64::from(limit)),
-    ])?
-    .all()
-    .await?
-    .results::<Due>()
+    ])
+}
+
+#[derive(Deserialize)]
+struct NextDue {
+    at: Option<u64>,
+}
+
+fn next_due_statement(db: &D1Database, endpoint_id: &str) -> worker::Result<D1PreparedStatement> {
+    db.prepare(
+        "SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries \
+         WHERE endpoint_id = ?1 AND status = 'pending'",
+    )
+    .bind(&[endpoint_id.into()])
 }
 
 /// When the endpoint's next pending delivery is due, if it has one.
 pub async fn next_due(db: &D1Database, endpoint_id: &str) -> worker::Result<Option<u64>> {
-    #[derive(Deserialize)]
-    struct Next {
-        at: Option<u64>,
-    }
-    let next = db
-        .prepare(
-            "SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries \
-             WHERE endpoint_id = ?1 AND status = 'pending'",
-        )
-        .bind(&[endpoint_id.into()])?
-        .first::<Next>(None)
+    let next = next_due_statement(db, endpoint_id)?
+        .first::<NextDue>(None)
         .await?;
     Ok(next.and_then(|n| n.at))
 }
@@ -131,8 +159,13 @@ pub struct Attempt {
 
 /// Records attempts: each one's log row and its delivery's new state, and the
 /// endpoint's run of failures (cleared by a success, begun by the first failure after
-/// one), in one transaction.
-pub async fn record(db: &D1Database, endpoint_id: &str, attempts: &[Attempt]) -> worker::Result<()> {
+/// one), in one transaction. Returns when the endpoint's next pending delivery is due,
+/// read in the same batch.
+pub async fn record(
+    db: &D1Database,
+    endpoint_id: &str,
+    attempts: &[Attempt],
+) -> worker::Result<Option<u64>> {
     let mut batch: Vec<D1PreparedStatement> = Vec::with_capacity(attempts.len() * 2 + 1);
     for a in attempts {
         let status = match (a.error, a.next_attempt_at) {
@@ -184,7 +217,13 @@ pub async fn record(db: &D1Database, endpoint_id: &str, attempts: &[Attempt]) ->
             .bind(&[endpoint_id.into(), JsValue::from_f64(first_failure as f64)])?
         });
     }
-    db.batch(batch).await.map(|_| ())
+    batch.push(next_due_statement(db, endpoint_id)?);
+    let results = db.batch(batch).await?;
+    let next = match results.last() {
+        Some(result) => result.results::<NextDue>()?.into_iter().next(),
+        None => None,
+    };
+    Ok(next.and_then(|n| n.at))
 }
 
 /// Disables the endpoint if it has failed for `after_secs`; true if this call did.

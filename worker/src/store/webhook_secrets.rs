@@ -46,8 +46,8 @@ pub fn seal_new(master: &[u8], org_id: &str) -> String {
 
 /// The `whsec_…` text of a stored secret; `None` if it does not open (another
 /// `SIGNING_SECRET`, or a row that was tampered with or moved to another org).
-pub fn open(master: &[u8], org_id: &str, stored: &SealedSecret) -> Option<Zeroizing<Vec<u8>>> {
-    let opened = sealed::open(master, PURPOSE, org_id.as_bytes(), &stored.sealed);
+pub fn open(master: &[u8], org_id: &str, sealed_text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let opened = sealed::open(master, PURPOSE, org_id.as_bytes(), sealed_text);
     if opened.is_none() {
         worker::console_error!("a webhook secret does not open: was SIGNING_SECRET changed?");
     }
@@ -69,14 +69,19 @@ pub async fn of_org_or_create(
         .ok_or_else(|| worker::Error::RustError("webhook secret vanished".into()))
 }
 
-/// The org's secret as a signing key, created if it has none yet.
+/// The org's secret as a signing key: `sealed_text` if the caller read it already, else
+/// read (and created if the org has none yet). `None` if it does not open.
 pub async fn signing_key(
     db: &D1Database,
     master: &[u8],
     org_id: &str,
+    sealed_text: Option<String>,
 ) -> worker::Result<Option<WebhookSecret>> {
-    let stored = of_org_or_create(db, master, org_id).await?;
-    Ok(open(master, org_id, &stored)
+    let sealed_text = match sealed_text {
+        Some(text) => text,
+        None => of_org_or_create(db, master, org_id).await?.sealed,
+    };
+    Ok(open(master, org_id, &sealed_text)
         .and_then(|text| core::str::from_utf8(&text).ok().and_then(|t| WebhookSecret::parse(t).ok())))
 }
 
