@@ -5,8 +5,12 @@
 //     is woken after the answer and delivers to a loopback receiver). Each both back to
 //     back (the next mint shares the one local workerd and D1 with the last one's
 //     delivery) and 100 ms apart (the delivery is done before the next mint);
-//   - deliveries per second: a burst of mints from 10 clients, timed until the last
-//     delivery arrives; and how long after its mint was answered each event arrived.
+//   - a burst of mints from 10 clients, timed until the last delivery arrives, and how
+//     long after its mint was answered each event arrived (here the mints, not the
+//     deliveries, set the pace);
+//   - deliveries per second: a backlog of the burst's events drained by a new endpoint
+//     (its cursor set back by SQL before the burst), timed until the receiver has them
+//     all: what one endpoint's outbox can deliver, signed and logged.
 import { call } from "../tests/e2e/helpers.mjs";
 import { startReceiver } from "../tests/e2e/webhook-receiver.mjs";
 
@@ -17,7 +21,7 @@ const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
  * `token` may mint keys in the org; `cpuMs()` reads the workerd process tree's CPU time.
  * Returns the figures, each a plain number.
  */
-export async function webhookFigures({ origin, token, cpuMs, sequential = 100, burst = 500 }) {
+export async function webhookFigures({ origin, token, cpuMs, sql, sequential = 100, burst = 500 }) {
   let n = 0;
   const mint = async () => {
     const r = await call(origin, "POST", "/v1/keys", { token, body: { name: `wh-${n++}` } });
@@ -51,6 +55,7 @@ export async function webhookFigures({ origin, token, cpuMs, sequential = 100, b
     await rx.until((r) => r.length >= 2 * sequential, 120_000, "the spaced mints' deliveries");
 
     rx.received.length = 0;
+    const [{ seq: lastBefore }] = sql("SELECT COALESCE(MAX(seq), 0) AS seq FROM webhook_events");
     const answered = new Map();
     const start = Date.now();
     await Promise.all(
@@ -65,7 +70,22 @@ export async function webhookFigures({ origin, token, cpuMs, sequential = 100, b
     await rx.until((r) => r.length >= answered.size, 300_000, "the burst's deliveries");
     const last = Math.max(...rx.received.map((d) => d.at));
     const lags = rx.received.map((d) => d.at - answered.get(JSON.parse(d.body).data.key_id)).filter(Number.isFinite);
+
+    // The backlog: a new endpoint whose cursor is set back to before the burst.
+    const drain = await startReceiver();
+    let drained;
+    try {
+      const backlog = await call(origin, "POST", "/v1/webhooks", { token, body: { url: drain.url, event_types: ["key.minted"] } });
+      sql(`UPDATE webhook_endpoints SET event_cursor = ${lastBefore} WHERE id = '${backlog.body.data.id}'`);
+      const drainStart = Date.now();
+      await mint(); // its event wakes the outbox, which takes the whole backlog
+      await drain.until((r) => r.length >= answered.size + 1, 300_000, "the backlog");
+      drained = { count: drain.received.length, perSec: drain.received.length / ((Math.max(...drain.received.map((d) => d.at)) - drainStart) / 1000) };
+    } finally {
+      await drain.close();
+    }
     return {
+      drained,
       plain,
       plainSpaced,
       subscribed,

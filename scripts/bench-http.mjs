@@ -19,12 +19,15 @@
 //     to its event, and deliveries per second to a loopback receiver.
 // Figures are printed as a markdown table for docs/benchmarks.md.
 import { randomBytes } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import autocannon from "autocannon";
 import { run } from "./lib.mjs";
 import { bootstrap, call, keyward } from "../tests/e2e/helpers.mjs";
 import { formPost, oauthKit } from "../tests/e2e/oauth-helpers.mjs";
 import { startKvPeer, startPeer } from "../bench/peer.mjs";
+import { deliveryRate, startQueuePeer } from "../bench/queue-peer.mjs";
 import { webhookFigures } from "../bench/webhooks.mjs";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -103,6 +106,7 @@ run("node", ["scripts/build-worker.mjs"]);
 const server = await keyward({ prefix: "ptmc", vars: { ALLOW_UNVERIFIED_EMAIL_LOGIN: "true", OAUTH_RATE_LIMIT_RPM: "100000" } });
 const rows = [];
 let peer;
+let queueState;
 try {
   const owner = await bootstrap(server);
   const mint = async (scheme) =>
@@ -151,7 +155,7 @@ try {
   rows.push(await load("PUT /v1/namespaces/{ns}/keys/{key}, 1 KiB, lookup key", valueUrl, null, pid, put));
 
   // Webhooks: what an event adds to a key mint, and deliveries per second.
-  const webhooks = await webhookFigures({ origin: server.origin, token: lookup.plain_key, cpuMs: () => workerdTicks(pid) * TICK_MS });
+  const webhooks = await webhookFigures({ origin: server.origin, token: lookup.plain_key, cpuMs: () => workerdTicks(pid) * TICK_MS, sql: server.sql });
 
   // Cold id_secret: a fresh key each time, so the worker runs argon2id (light profile).
   const cold = [];
@@ -237,6 +241,11 @@ try {
   if ((await fetch(peerValue, peerPut)).status !== 200) throw new Error("KV peer PUT failed");
   rows.push(await load("KV peer (no auth): GET /kv/{key}, 1 KiB", peerValue, null, peer.pid));
   rows.push(await load("KV peer (no auth): PUT /kv/{key}, 1 KiB", peerValue, null, peer.pid, peerPut));
+  await peer.stop();
+  // The webhook peer: the same deliveries on Cloudflare Queues (unsigned, unlogged).
+  queueState = mkdtempSync(path.join(tmpdir(), "keyward-queue-peer-"));
+  peer = await startQueuePeer(queueState);
+  const queueRate = await deliveryRate(peer, 500);
 
   const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "–");
   console.log(`\n## HTTP benchmarks (autocannon -c ${CONNECTIONS} -d ${DURATION}, wrangler dev 4.86.0, ${new Date().toISOString().slice(0, 10)})\n`);
@@ -266,6 +275,7 @@ try {
   console.log(`| no endpoint, 100 ms apart | ${w.plainSpaced.median.toFixed(1)} | ${w.plainSpaced.p90.toFixed(1)} | ${w.plainSpaced.cpuPerMint.toFixed(2)} |`);
   console.log(`| an endpoint subscribed, 100 ms apart | ${w.subscribedSpaced.median.toFixed(1)} | ${w.subscribedSpaced.p90.toFixed(1)} | ${w.subscribedSpaced.cpuPerMint.toFixed(2)} |`);
   console.log(`\nsubscribed ÷ no endpoint, median mint latency: ${(w.subscribed.median / w.plain.median).toFixed(2)}× back to back, ${(w.subscribedSpaced.median / w.plainSpaced.median).toFixed(2)}× 100 ms apart`);
+  console.log(`backlog of ${w.drained.count} events drained by one endpoint: ${w.drained.perSec.toFixed(0)} deliveries/s (signed, each attempt logged in D1); Cloudflare Queues peer (bench/queue-peer, unsigned, unlogged): ${queueRate.perSecond.toFixed(0)}/s, so ${(w.drained.perSec / queueRate.perSecond).toFixed(2)}× its rate`);
   console.log(`burst of ${w.burst} mints from 10 clients: ${w.mintsPerSec.toFixed(0)} mints/s, ${w.deliveriesPerSec.toFixed(0)} deliveries/s to one endpoint until the last arrived; an event arrived ${w.lagMedianMs.toFixed(0)} ms (p50) / ${w.lagP90Ms.toFixed(0)} ms (p90) after its mint was answered; ${w.duplicates} duplicates`);
   console.log(`\n## Timing of refusals (${pairs} interleaved sequential requests each, median ms)\n`);
   console.log("| comparison | first | second | ratio | statuses |");
@@ -273,6 +283,7 @@ try {
   for (const t of timing) console.log(`| ${t.what} | ${t.a.toFixed(2)} | ${t.b.toFixed(2)} | ${(t.a / t.b).toFixed(3)} | ${t.sa} vs ${t.sb} |`);
 } finally {
   await peer?.stop();
+  if (queueState) rmSync(queueState, { recursive: true, force: true });
   await server.stop();
   server.cleanup();
 }
