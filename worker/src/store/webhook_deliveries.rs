@@ -173,10 +173,13 @@ pub async fn record(
             (Some(_), Some(_)) => "pending",
             (Some(_), None) => "failed",
         };
+        // Only for a delivery that still exists: the endpoint may have been deleted while
+        // the attempt was under way.
         batch.push(
             db.prepare(
                 "INSERT OR REPLACE INTO webhook_attempts (endpoint_id, msg_id, attempt, at, status_code, duration_ms, error, next_attempt_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS \
+                 (SELECT 1 FROM webhook_deliveries WHERE endpoint_id = ?1 AND msg_id = ?2)",
             )
             .bind(&[
                 endpoint_id.into(),
@@ -350,7 +353,8 @@ pub async fn attempts(
 }
 
 /// Endpoints the sweep should wake: enabled, with events not yet taken or deliveries
-/// overdue by `grace` seconds (their wake-up or alarm was lost).
+/// overdue by `grace` seconds (their wake-up or alarm was lost); at most 200 a sweep,
+/// the next sweep takes the rest.
 pub async fn stalled_endpoints(db: &D1Database, now: u64, grace: u64) -> worker::Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Id {
@@ -360,7 +364,8 @@ pub async fn stalled_endpoints(db: &D1Database, now: u64, grace: u64) -> worker:
         .prepare(
             "SELECT w.id FROM webhook_endpoints w WHERE w.enabled = 1 AND ( \
              EXISTS (SELECT 1 FROM webhook_events e WHERE e.org_id = w.org_id AND e.seq > w.event_cursor AND e.created_at <= ?1 - ?2) \
-             OR EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= ?1 - ?2))",
+             OR EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= ?1 - ?2)) \
+             LIMIT 200",
         )
         .bind(&[JsValue::from_f64(now as f64), JsValue::from_f64(grace as f64)])?
         .all()
