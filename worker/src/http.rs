@@ -20,9 +20,12 @@ pub enum Family {
 
 impl Family {
     pub fn of(path: &str) -> Self {
-        if path == "/v1" || path.starts_with("/v1/") {
+        // Read as routing reads it (`routes::dispatch` ignores extra leading slashes), so
+        // `//v1/…` is answered in the shape of the route that serves it.
+        let path = path.trim_start_matches('/');
+        if path == "v1" || path.starts_with("v1/") {
             Self::V1
-        } else if path.starts_with("/oauth/") {
+        } else if path.starts_with("oauth/") {
             Self::OAuth
         } else {
             Self::Bare
