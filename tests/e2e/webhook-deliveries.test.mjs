@@ -246,3 +246,34 @@ test("an endpoint that fails for WEBHOOK_DISABLE_AFTER_SECONDS is disabled, audi
   await rx.close();
   await owner().del(`/v1/webhooks/${endpoint.id}`);
 });
+
+test("the cron trigger: a lost wake-up is made up, and events older than 30 days are forgotten with their deliveries", async () => {
+  const rx = await startReceiver();
+  const org = (await owner().get("/v1/whoami")).body.data.org_id;
+  const endpoint = (await owner().post("/v1/webhooks", { url: rx.url, event_types: ["key.minted"] })).body.data;
+  const now = Math.floor(Date.now() / 1000);
+  const old = now - 31 * 86_400;
+  const hex = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const [lost, ancient] = [`msg_${hex()}`, `msg_${hex()}`];
+  const payload = (id) => JSON.stringify({ type: "key.minted", timestamp: "2026-01-01T00:00:00Z", data: { key_id: id } }).replaceAll("'", "''");
+  // An event whose wake-up was lost (written with no wake-up at all), and one 31 days old
+  // with a delivery and an attempt.
+  fx.server.sql(
+    `INSERT INTO webhook_events (id, org_id, type, payload, created_at) VALUES ('${ancient}', '${org}', 'key.minted', '${payload("ancient")}', ${old});
+     INSERT INTO webhook_deliveries (endpoint_id, msg_id, event_seq, status, attempts, created_at, updated_at) VALUES ('${endpoint.id}', '${ancient}', (SELECT seq FROM webhook_events WHERE id = '${ancient}'), 'delivered', 1, ${old}, ${old});
+     INSERT INTO webhook_attempts (endpoint_id, msg_id, attempt, at, status_code, duration_ms) VALUES ('${endpoint.id}', '${ancient}', 1, ${old}, 204, 3);
+     UPDATE webhook_endpoints SET event_cursor = (SELECT seq FROM webhook_events WHERE id = '${ancient}') WHERE id = '${endpoint.id}';
+     INSERT INTO webhook_events (id, org_id, type, payload, created_at) VALUES ('${lost}', '${org}', 'key.minted', '${payload("lost")}', ${now - 60});`,
+  );
+  // The first minute of an hour, so the hourly retention runs too.
+  const time = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  const fired = await fetch(`${fx.server.origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}&time=${time}`);
+  assert.equal(fired.status, 200, await fired.text());
+  await rx.until((r) => r.some((d) => d.headers["webhook-id"] === lost), 30_000, "the event whose wake-up was lost");
+  const left = (table, column) => fx.server.sql(`SELECT COUNT(*) AS n FROM ${table} WHERE ${column} = '${ancient}'`)[0].n;
+  for (let i = 0; i < 40 && left("webhook_events", "id") > 0; i++) await new Promise((r) => setTimeout(r, 250));
+  assert.deepEqual([left("webhook_events", "id"), left("webhook_deliveries", "msg_id"), left("webhook_attempts", "msg_id")], [0, 0, 0], "the 31-day-old event is forgotten with its delivery and attempt");
+  assert.equal(fx.server.sql(`SELECT COUNT(*) AS n FROM webhook_events WHERE id = '${lost}'`)[0].n, 1, "a recent event stays");
+  await owner().del(`/v1/webhooks/${endpoint.id}`);
+  await rx.close();
+});

@@ -12,6 +12,7 @@ CREATE TABLE webhook_events (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX webhook_events_org ON webhook_events (org_id, seq);
+CREATE INDEX webhook_events_created ON webhook_events (created_at); -- the 30-day retention
 
 -- The last event an endpoint has taken into its deliveries; a new endpoint starts at the
 -- newest event, so it receives what happens after it was created.
@@ -36,6 +37,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, status, next_attempt_at);
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint_id, event_seq);
+CREATE INDEX webhook_deliveries_msg ON webhook_deliveries (msg_id); -- the 30-day retention
 
 -- The log of every attempt.
 CREATE TABLE webhook_attempts (

@@ -101,11 +101,19 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     http::finish(response, &request_id, &path, cors.as_deref())
 }
 
-/// The cron trigger (`wrangler.toml`): the webhook sweep.
+/// The cron trigger (`wrangler.toml`, each minute): the webhook sweep, and once an hour
+/// the 30-day retention of webhook events.
 #[event(scheduled)]
-async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     if let Err(error) = objects::webhook_outbox::sweep(&env).await {
         worker::console_error!("webhook sweep failed: {error}");
+    }
+    // `schedule()` is the trigger's time in milliseconds: the first minute of each hour.
+    let minute_of_hour = (event.schedule() / 60_000.0) as u64 % 60;
+    if minute_of_hour == 0
+        && let Err(error) = objects::webhook_outbox::forget_old(&env).await
+    {
+        worker::console_error!("webhook retention failed: {error}");
     }
 }
 

@@ -87,17 +87,23 @@ pub async fn wake(env: &Env, endpoint_id: &str) -> worker::Result<()> {
     Ok(())
 }
 
-/// Wakes every endpoint with events not taken or deliveries overdue for `grace` seconds,
-/// and forgets events older than 30 days. Run by the cron trigger, and by requests at
-/// most once a minute per isolate (`wrangler dev` runs no cron triggers).
+/// Wakes every endpoint with events not taken or deliveries overdue for 30 seconds (a
+/// wake-up or an alarm was lost). Run each minute by the cron trigger, which also calls
+/// [`forget_old`]; in development, by requests at most once a minute per isolate
+/// (`wrangler dev` runs no cron triggers).
 pub async fn sweep(env: &Env) -> worker::Result<()> {
     const GRACE_SECS: u64 = 30;
+    let db = env.d1("DB")?;
+    let stalled = webhook_deliveries::stalled_endpoints(&db, now_secs(), GRACE_SECS).await?;
+    wake_all(env, &stalled).await
+}
+
+/// Deletes events older than 30 days with their deliveries and attempts; the cron
+/// trigger calls it once an hour.
+pub async fn forget_old(env: &Env) -> worker::Result<()> {
     const KEEP_SECS: u64 = 30 * 86_400;
     let db = env.d1("DB")?;
-    let now = now_secs();
-    let stalled = webhook_deliveries::stalled_endpoints(&db, now, GRACE_SECS).await?;
-    wake_all(env, &stalled).await?;
-    webhook_deliveries::forget_before(&db, now.saturating_sub(KEEP_SECS)).await
+    webhook_deliveries::forget_before(&db, now_secs().saturating_sub(KEEP_SECS)).await
 }
 
 thread_local! {
@@ -105,9 +111,13 @@ thread_local! {
     static LAST_SWEEP: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Starts [`sweep`] after the answer if this isolate has not in the last minute.
+/// In development, starts [`sweep`] after the answer if this isolate has not in the
+/// last minute: `wrangler dev` runs no cron triggers. Production has the cron trigger.
 pub fn sweep_now_and_then(cx: &Cx<'_>) {
     const EVERY_SECS: u64 = 60;
+    if cx.config.deployment != keyward_core::webhook_url::Deployment::Development {
+        return;
+    }
     let now = now_secs();
     if LAST_SWEEP.get() + EVERY_SECS > now {
         return;

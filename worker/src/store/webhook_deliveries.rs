@@ -374,12 +374,14 @@ pub async fn stalled_endpoints(db: &D1Database, now: u64, grace: u64) -> worker:
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// Deletes events older than `keep_secs` and their deliveries and attempts.
+/// Deletes events created before `cutoff` with their deliveries and attempts (found
+/// through `webhook_events_created` and `webhook_deliveries_msg`).
 pub async fn forget_before(db: &D1Database, cutoff: u64) -> worker::Result<()> {
     let at = || JsValue::from_f64(cutoff as f64);
     db.batch(vec![
         db.prepare(
-            "DELETE FROM webhook_attempts WHERE msg_id IN (SELECT id FROM webhook_events WHERE created_at < ?1)",
+            "DELETE FROM webhook_attempts WHERE (endpoint_id, msg_id) IN (SELECT endpoint_id, msg_id FROM webhook_deliveries \
+             WHERE msg_id IN (SELECT id FROM webhook_events WHERE created_at < ?1))",
         )
         .bind(&[at()])?,
         db.prepare(
