@@ -6,7 +6,7 @@
 //     back (the next mint shares the one local workerd and D1 with the last one's
 //     delivery) and 100 ms apart (the delivery is done before the next mint);
 //   - a burst of mints from 10 clients, timed until the last delivery arrives, and how
-//     long after its mint was answered each event arrived (here the mints, not the
+//     long after its mint was sent each event arrived (here the mints, not the
 //     deliveries, set the pace);
 //   - deliveries per second: a backlog of the burst's events drained by a new endpoint
 //     (its cursor set back by SQL before the burst), timed until the receiver has them
@@ -24,9 +24,10 @@ const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
 export async function webhookFigures({ origin, token, cpuMs, sql, sequential = 100, burst = 500 }) {
   let n = 0;
   const mint = async () => {
+    const sentAt = Date.now();
     const r = await call(origin, "POST", "/v1/keys", { token, body: { name: `wh-${n++}` } });
     if (r.status !== 201) throw new Error(`mint failed: ${r.status} ${r.text}`);
-    return { id: r.body.data.id, answeredAt: Date.now() };
+    return { id: r.body.data.id, sentAt };
   };
   const oneByOne = async (count, gapMs = 0) => {
     const times = [];
@@ -56,20 +57,20 @@ export async function webhookFigures({ origin, token, cpuMs, sql, sequential = 1
 
     rx.received.length = 0;
     const [{ seq: lastBefore }] = sql("SELECT COALESCE(MAX(seq), 0) AS seq FROM webhook_events");
-    const answered = new Map();
+    const sent = new Map();
     const start = Date.now();
     await Promise.all(
       Array.from({ length: 10 }, async () => {
         while (n < 20 + 4 * sequential + burst) {
           const m = await mint();
-          answered.set(m.id, m.answeredAt);
+          sent.set(m.id, m.sentAt);
         }
       }),
     );
     const mintedIn = Date.now() - start;
-    await rx.until((r) => r.length >= answered.size, 300_000, "the burst's deliveries");
+    await rx.until((r) => r.length >= sent.size, 300_000, "the burst's deliveries");
     const last = Math.max(...rx.received.map((d) => d.at));
-    const lags = rx.received.map((d) => d.at - answered.get(JSON.parse(d.body).data.key_id)).filter(Number.isFinite);
+    const lags = rx.received.map((d) => d.at - sent.get(JSON.parse(d.body).data.key_id)).filter(Number.isFinite);
 
     // The backlog: a new endpoint whose cursor is set back to before the burst.
     const drain = await startReceiver();
@@ -79,7 +80,7 @@ export async function webhookFigures({ origin, token, cpuMs, sql, sequential = 1
       sql(`UPDATE webhook_endpoints SET event_cursor = ${lastBefore} WHERE id = '${backlog.body.data.id}'`);
       const drainStart = Date.now();
       await mint(); // its event wakes the outbox, which takes the whole backlog
-      await drain.until((r) => r.length >= answered.size + 1, 300_000, "the backlog");
+      await drain.until((r) => r.length >= sent.size + 1, 300_000, "the backlog");
       drained = { count: drain.received.length, perSec: drain.received.length / ((Math.max(...drain.received.map((d) => d.at)) - drainStart) / 1000) };
     } finally {
       await drain.close();
@@ -90,9 +91,9 @@ export async function webhookFigures({ origin, token, cpuMs, sql, sequential = 1
       plainSpaced,
       subscribed,
       subscribedSpaced,
-      burst: answered.size,
-      mintsPerSec: answered.size / (mintedIn / 1000),
-      deliveriesPerSec: answered.size / ((last - start) / 1000),
+      burst: sent.size,
+      mintsPerSec: sent.size / (mintedIn / 1000),
+      deliveriesPerSec: sent.size / ((last - start) / 1000),
       lagMedianMs: median(lags),
       lagP90Ms: p90(lags),
       duplicates: rx.received.length - new Set(rx.received.map((d) => d.headers["webhook-id"])).size,
