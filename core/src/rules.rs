@@ -15,6 +15,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MEMBER_MAX_RPM: u32 = 60;
 /// The most an admin or owner may set.
 pub const ADMIN_MAX_RPM: u32 = 100_000;
+/// Longest description of a webhook endpoint, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// Namespaces one key may carry.
 pub const MAX_NAMESPACES: usize = 50;
 /// Entity kinds (SPEC §2).
@@ -30,6 +32,8 @@ pub const ENTITY_STATUSES: [&str; 4] = ["active", "inactive", "suspended", "dele
 pub enum RuleError {
     /// Empty, longer than [`MAX_NAME_CHARS`], or with control characters.
     Name,
+    /// Longer than [`MAX_DESCRIPTION_CHARS`], or with control characters.
+    Description,
     /// Outside `1..=max` for the caller's role.
     RateLimit {
         /// The most this role may set.
@@ -52,6 +56,7 @@ impl ErrorCode for RuleError {
     fn code(&self) -> &'static str {
         match self {
             Self::Name => "invalid_name",
+            Self::Description => "invalid_description",
             Self::RateLimit { .. } => "invalid_rate_limit",
             Self::Namespaces => "invalid_namespaces",
             Self::AllNamespaces => "forbidden",
@@ -66,6 +71,10 @@ impl fmt::Display for RuleError {
             Self::Name => write!(
                 f,
                 "name must be 1-{MAX_NAME_CHARS} characters without control characters"
+            ),
+            Self::Description => write!(
+                f,
+                "description must be at most {MAX_DESCRIPTION_CHARS} characters without control characters"
             ),
             Self::RateLimit { max } => write!(
                 f,
@@ -98,6 +107,17 @@ pub fn name(input: &str) -> Result<String, RuleError> {
         Ok(name.to_owned())
     } else {
         Err(RuleError::Name)
+    }
+}
+
+/// A webhook endpoint's description, as given: at most 500 characters (empty is
+/// allowed), no control characters.
+pub fn description(input: &str) -> Result<String, RuleError> {
+    let ok = input.chars().count() <= MAX_DESCRIPTION_CHARS && !input.chars().any(char::is_control);
+    if ok {
+        Ok(input.to_owned())
+    } else {
+        Err(RuleError::Description)
     }
 }
 
@@ -160,6 +180,16 @@ mod tests {
         for bad in ["", "   ", "a\nb", "a\u{0}b", &"n".repeat(101)] {
             assert_eq!(name(bad), Err(RuleError::Name), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn descriptions_are_bounded_and_free_of_controls() {
+        assert_eq!(description(""), Ok(String::new()));
+        assert_eq!(description(&"é".repeat(500)).map(|d| d.chars().count()), Ok(500));
+        for bad in ["a\nb", "a\u{0}b", "tab\there", &"d".repeat(501)] {
+            assert_eq!(description(bad), Err(RuleError::Description), "{bad:?}");
+        }
+        assert_eq!(RuleError::Description.code(), "invalid_description");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! whether it is enabled. Another org's endpoint id is 404.
 
 use keyward_core::ErrorCode;
+use keyward_core::rules;
 use keyward_core::time::UnixTime;
 use keyward_core::webhook_events;
 use keyward_core::webhook_url::WebhookUrl;
@@ -24,9 +25,6 @@ use crate::routes::{next_page, page};
 use crate::store::audit;
 use crate::store::d1;
 use crate::store::webhook_endpoints::{self, EndpointRow, MAX_PER_ORG};
-
-/// The longest description accepted, in characters.
-const MAX_DESCRIPTION_CHARS: usize = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +53,7 @@ pub async fn create(req: &mut Request, cx: &Cx<'_>, p: &Principal) -> Outcome {
         id: ids::webhook_endpoint_id(),
         org_id: p.org_id.clone(),
         url: checked_url(cx, &body.url)?,
-        description: checked_description(body.description.unwrap_or_default())?,
+        description: rules::description(&body.description.unwrap_or_default())?,
         event_types: checked_events(body.event_types)?,
         enabled: u8::from(body.enabled.unwrap_or(true)),
         disabled_reason: None,
@@ -108,7 +106,8 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
             .unwrap_or_else(|| before.url.clone()),
         description: body
             .description
-            .map(checked_description)
+            .as_deref()
+            .map(rules::description)
             .transpose()?
             .unwrap_or_else(|| before.description.clone()),
         event_types: match body.event_types {
@@ -180,15 +179,6 @@ fn checked_url(cx: &Cx<'_>, url: &str) -> Result<String, ApiError> {
     WebhookUrl::parse(url, cx.config.deployment)
         .map(|u| u.as_str().to_owned())
         .map_err(|e| ApiError::invalid_because(e.code(), e.to_string()))
-}
-
-fn checked_description(text: String) -> Result<String, ApiError> {
-    if text.chars().count() > MAX_DESCRIPTION_CHARS || text.chars().any(char::is_control) {
-        return Err(ApiError::invalid(format!(
-            "description must be at most {MAX_DESCRIPTION_CHARS} characters without control characters"
-        )));
-    }
-    Ok(text)
 }
 
 fn checked_events(asked: Option<Vec<String>>) -> Result<String, ApiError> {
