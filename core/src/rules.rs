@@ -185,7 +185,10 @@ mod tests {
     #[test]
     fn descriptions_are_bounded_and_free_of_controls() {
         assert_eq!(description(""), Ok(String::new()));
-        assert_eq!(description(&"é".repeat(500)).map(|d| d.chars().count()), Ok(500));
+        assert_eq!(
+            description(&"é".repeat(500)).map(|d| d.chars().count()),
+            Ok(500)
+        );
         for bad in ["a\nb", "a\u{0}b", "tab\there", &"d".repeat(501)] {
             assert_eq!(description(bad), Err(RuleError::Description), "{bad:?}");
         }

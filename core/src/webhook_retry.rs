@@ -95,7 +95,11 @@ mod tests {
     #[test]
     fn default_retries_for_more_than_a_day_even_with_low_jitter() {
         let schedule = RetrySchedule::default();
-        assert!(schedule.min_span_secs() >= 86_400, "{}", schedule.min_span_secs());
+        assert!(
+            schedule.min_span_secs() >= 86_400,
+            "{}",
+            schedule.min_span_secs()
+        );
         assert_eq!(schedule.delay_after(1, 0.5), Some(5));
         assert_eq!(schedule.delay_after(7, 0.5), Some(36_000));
         assert_eq!(schedule.delay_after(8, 0.5), None);
@@ -118,6 +122,9 @@ mod tests {
         }
         let many = alloc::vec!["1"; MAX_RETRIES + 1].join(",");
         assert!(RetrySchedule::parse(&many).is_err());
-        assert_eq!(RetrySchedule::parse("1,2,3").map(|s| s.0), Ok(alloc::vec![1, 2, 3]));
+        assert_eq!(
+            RetrySchedule::parse("1,2,3").map(|s| s.0),
+            Ok(alloc::vec![1, 2, 3])
+        );
     }
 }

@@ -82,8 +82,14 @@ pub async fn wake(env: &Env, endpoint_id: &str) -> worker::Result<()> {
     let body = Wake {
         endpoint_id: endpoint_id.to_owned(),
     };
-    let _: serde_json::Value =
-        super::call(env, "WEBHOOK_OUTBOX", endpoint_id, "https://outbox/wake", &body).await?;
+    let _: serde_json::Value = super::call(
+        env,
+        "WEBHOOK_OUTBOX",
+        endpoint_id,
+        "https://outbox/wake",
+        &body,
+    )
+    .await?;
     Ok(())
 }
 
@@ -227,9 +233,15 @@ impl WebhookOutbox {
                 sealed_secret.take(),
             )
             .await?
-            .ok_or_else(|| worker::Error::RustError("the org's webhook secret does not open".into()))?;
+            .ok_or_else(|| {
+                worker::Error::RustError("the org's webhook secret does not open".into())
+            })?;
             let full_batch = due.len() == BATCH as usize;
-            let attempts = join_all(due.into_iter().map(|d| attempt(&config, &target, &secret, d))).await;
+            let attempts = join_all(
+                due.into_iter()
+                    .map(|d| attempt(&config, &target, &secret, d)),
+            )
+            .await;
             let next = webhook_deliveries::record(&db, endpoint_id, &attempts).await?;
             if attempts.iter().any(|a| a.error.is_some())
                 && self.disable_if_failing(&db, &config, &target).await?
@@ -348,7 +360,9 @@ async fn send(
     let signal = controller.signal();
     let fetch = Fetch::Request(request);
     let sent = Box::pin(fetch.send_with_signal(&signal));
-    let deadline = Box::pin(Delay::from(Duration::from_secs(config.webhook_timeout_secs)));
+    let deadline = Box::pin(Delay::from(Duration::from_secs(
+        config.webhook_timeout_secs,
+    )));
     match select(sent, deadline).await {
         Either::Left((Ok(response), _)) => Ok(response.status_code()),
         Either::Left((Err(_), _)) => Err("connection"),

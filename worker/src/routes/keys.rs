@@ -152,7 +152,14 @@ pub async fn create_key(
         created_at: now_secs(),
         expires_at: spec.expires_at,
     };
-    let event = key_event(&creator.org_id, "key.minted", &id, &key_prefix, entity_id, creator);
+    let event = key_event(
+        &creator.org_id,
+        "key.minted",
+        &id,
+        &key_prefix,
+        entity_id,
+        creator,
+    );
     webhook_events::run_with(&db, d1::insert_key(&db, &new)?, &event).await?;
     webhook_outbox::announce(cx, &creator.org_id);
     record(
@@ -219,7 +226,14 @@ pub async fn patch(req: &mut Request, cx: &Cx<'_>, p: &Principal, id: &str) -> O
     };
     let db = cx.env.d1("DB")?;
     let change = d1::update_key(&db, &row, &name, rpm, expires_at, &namespaces)?;
-    let event = key_event(&p.org_id, "key.updated", &row.id, &row.key_prefix, &row.entity_id, p);
+    let event = key_event(
+        &p.org_id,
+        "key.updated",
+        &row.id,
+        &row.key_prefix,
+        &row.entity_id,
+        p,
+    );
     if webhook_events::run_with(&db, change, &event).await? != 1 {
         return Err(ApiError::conflict(
             "key changed concurrently; read it again and retry",
@@ -239,7 +253,14 @@ pub async fn revoke(cx: &Cx<'_>, p: &Principal, id: &str) -> Outcome {
     let db = cx.env.d1("DB")?;
     // D1 first, then the gate: once this answers, no reload can bring the key back.
     let change = d1::revoke_key(&db, &p.org_id, &row.id, now_secs())?;
-    let event = key_event(&p.org_id, "key.revoked", &row.id, &row.key_prefix, &row.entity_id, p);
+    let event = key_event(
+        &p.org_id,
+        "key.revoked",
+        &row.id,
+        &row.key_prefix,
+        &row.entity_id,
+        p,
+    );
     let revoked_now = webhook_events::run_with(&db, change, &event).await? == 1;
     key_gate::invalidate(cx, &row.locator()).await?;
     if revoked_now {

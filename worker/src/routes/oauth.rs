@@ -255,7 +255,15 @@ pub async fn token(req: &mut Request, cx: &Cx<'_>) -> Outcome {
             Ok(http::bare_ok(200, &body))
         }
         grant::Outcome::Ended(ending) => {
-            end_record(cx, &db, &grant_id.to_hex(), ending, answer.standing.as_ref(), now).await?;
+            end_record(
+                cx,
+                &db,
+                &grant_id.to_hex(),
+                ending,
+                answer.standing.as_ref(),
+                now,
+            )
+            .await?;
             audit::append(
                 cx,
                 AuditEvent {
@@ -394,7 +402,11 @@ async fn end_record(
 }
 
 /// The webhook event of a grant: its id, client and person, and why it ended.
-fn grant_event(standing: &grants::GrantStanding, kind: &'static str, ending: Option<Ending>) -> Event {
+fn grant_event(
+    standing: &grants::GrantStanding,
+    kind: &'static str,
+    ending: Option<Ending>,
+) -> Event {
     let mut data = json!({
         "grant_id": standing.id,
         "client_id": standing.client_id,

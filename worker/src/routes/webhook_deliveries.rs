@@ -61,7 +61,9 @@ pub async fn redeliver(cx: &Cx<'_>, p: &Principal, id: &str, msg_id: &str) -> Ou
     if !has_id_shape(msg_id, "msg_")
         || !webhook_deliveries::requeue(&db, &p.org_id, &endpoint.id, msg_id, now_secs()).await?
     {
-        return Err(ApiError::not_found_because("no such event in this organization"));
+        return Err(ApiError::not_found_because(
+            "no such event in this organization",
+        ));
     }
     let env = cx.env.clone();
     let endpoint_id = endpoint.id.clone();

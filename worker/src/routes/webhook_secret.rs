@@ -85,8 +85,9 @@ fn require_admin(p: &Principal) -> Result<(), ApiError> {
 }
 
 fn answer(cx: &Cx<'_>, p: &Principal, stored: &SealedSecret) -> Outcome {
-    let opened = webhook_secrets::open(cx.config.signing_secret.expose(), &p.org_id, &stored.sealed)
-        .ok_or_else(ApiError::internal)?;
+    let opened =
+        webhook_secrets::open(cx.config.signing_secret.expose(), &p.org_id, &stored.sealed)
+            .ok_or_else(ApiError::internal)?;
     let secret = core::str::from_utf8(&opened).map_err(|_| ApiError::internal())?;
     let time = |t: u64| UnixTime(t).to_rfc3339();
     Ok(http::v1_ok(

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-
 /// What authentication needs of an API key: the credential joined with its entity.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyRecord {
@@ -270,12 +269,11 @@ pub fn revoke_key(
     id: &str,
     now: u64,
 ) -> worker::Result<D1PreparedStatement> {
-    db
-        .prepare(
-            "UPDATE credentials SET revoked_at = ?1, version = version + 1 \
+    db.prepare(
+        "UPDATE credentials SET revoked_at = ?1, version = version + 1 \
              WHERE id = ?2 AND org_id = ?3 AND kind = 'api_key' AND revoked_at IS NULL",
-        )
-        .bind(&[JsValue::from_f64(now as f64), id.into(), org_id.into()])
+    )
+    .bind(&[JsValue::from_f64(now as f64), id.into(), org_id.into()])
 }
 
 /// Records use, at most once a minute per key (the key's Durable Object throttles).

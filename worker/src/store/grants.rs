@@ -87,7 +87,12 @@ pub async fn touch(db: &D1Database, id: &str, now: u64) -> worker::Result<()> {
 
 /// Ends a grant in the record (once: the statement changes no row if it had ended);
 /// `ending` is `revoked`, `code_replay` or `refresh_reuse`.
-pub fn end(db: &D1Database, id: &str, ending: &str, now: u64) -> worker::Result<D1PreparedStatement> {
+pub fn end(
+    db: &D1Database,
+    id: &str,
+    ending: &str,
+    now: u64,
+) -> worker::Result<D1PreparedStatement> {
     db.prepare("UPDATE grants SET ended_at = ?1, ending = ?2 WHERE id = ?3 AND ended_at IS NULL")
         .bind(&[JsValue::from_f64(now as f64), ending.into(), id.into()])
 }

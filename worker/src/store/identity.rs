@@ -6,7 +6,6 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-
 /// An entity row, with its account's email for a person's membership.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Entity {
@@ -244,12 +243,11 @@ pub fn revoke_credential(
     id: &str,
     now: u64,
 ) -> worker::Result<D1PreparedStatement> {
-    db
-        .prepare(
-            "UPDATE credentials SET revoked_at = ?1, version = version + 1 \
+    db.prepare(
+        "UPDATE credentials SET revoked_at = ?1, version = version + 1 \
              WHERE id = ?2 AND entity_id = ?3 AND revoked_at IS NULL",
-        )
-        .bind(&[JsValue::from_f64(now as f64), id.into(), entity_id.into()])
+    )
+    .bind(&[JsValue::from_f64(now as f64), id.into(), entity_id.into()])
 }
 
 /// A new certificate credential.

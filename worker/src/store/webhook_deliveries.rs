@@ -72,7 +72,11 @@ pub async fn take_new_events(
         )
         .bind(&[endpoint_id.into()])?;
     let results = db
-        .batch(vec![queue, advance, due_statement(db, endpoint_id, now, limit)?])
+        .batch(vec![
+            queue,
+            advance,
+            due_statement(db, endpoint_id, now, limit)?,
+        ])
         .await?;
     results
         .last()
@@ -320,10 +324,12 @@ pub async fn delivery(
     endpoint_id: &str,
     msg_id: &str,
 ) -> worker::Result<Option<DeliveryRow>> {
-    db.prepare(format!("{DELIVERY_SELECT}WHERE d.endpoint_id = ?1 AND d.msg_id = ?2"))
-        .bind(&[endpoint_id.into(), msg_id.into()])?
-        .first::<DeliveryRow>(None)
-        .await
+    db.prepare(format!(
+        "{DELIVERY_SELECT}WHERE d.endpoint_id = ?1 AND d.msg_id = ?2"
+    ))
+    .bind(&[endpoint_id.into(), msg_id.into()])?
+    .first::<DeliveryRow>(None)
+    .await
 }
 
 /// One line of the attempt log.
@@ -355,7 +361,11 @@ pub async fn attempts(
 /// Endpoints the sweep should wake: enabled, with events not yet taken or deliveries
 /// overdue by `grace` seconds (their wake-up or alarm was lost); at most 200 a sweep,
 /// the next sweep takes the rest.
-pub async fn stalled_endpoints(db: &D1Database, now: u64, grace: u64) -> worker::Result<Vec<String>> {
+pub async fn stalled_endpoints(
+    db: &D1Database,
+    now: u64,
+    grace: u64,
+) -> worker::Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Id {
         id: String,

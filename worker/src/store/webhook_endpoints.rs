@@ -115,10 +115,14 @@ pub async fn delete(db: &D1Database, org_id: &str, id: &str) -> worker::Result<b
     let owned = "(SELECT id FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2)";
     let results = db
         .batch(vec![
-            db.prepare(format!("DELETE FROM webhook_attempts WHERE endpoint_id IN {owned}"))
-                .bind(&[org_id.into(), id.into()])?,
-            db.prepare(format!("DELETE FROM webhook_deliveries WHERE endpoint_id IN {owned}"))
-                .bind(&[org_id.into(), id.into()])?,
+            db.prepare(format!(
+                "DELETE FROM webhook_attempts WHERE endpoint_id IN {owned}"
+            ))
+            .bind(&[org_id.into(), id.into()])?,
+            db.prepare(format!(
+                "DELETE FROM webhook_deliveries WHERE endpoint_id IN {owned}"
+            ))
+            .bind(&[org_id.into(), id.into()])?,
             db.prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2")
                 .bind(&[org_id.into(), id.into()])?,
         ])

@@ -55,7 +55,8 @@ impl Event {
     }
 }
 
-const INSERT: &str = "INSERT INTO webhook_events (id, org_id, type, payload, created_at) SELECT ?1, ?2, ?3, ?4, ?5";
+const INSERT: &str =
+    "INSERT INTO webhook_events (id, org_id, type, payload, created_at) SELECT ?1, ?2, ?3, ?4, ?5";
 
 fn bind(statement: D1PreparedStatement, event: &Event) -> worker::Result<D1PreparedStatement> {
     let at = now_secs();

@@ -81,8 +81,11 @@ pub async fn signing_key(
         Some(text) => text,
         None => of_org_or_create(db, master, org_id).await?.sealed,
     };
-    Ok(open(master, org_id, &sealed_text)
-        .and_then(|text| core::str::from_utf8(&text).ok().and_then(|t| WebhookSecret::parse(t).ok())))
+    Ok(open(master, org_id, &sealed_text).and_then(|text| {
+        core::str::from_utf8(&text)
+            .ok()
+            .and_then(|t| WebhookSecret::parse(t).ok())
+    }))
 }
 
 /// Stores the org's first secret unless one exists (the first writer wins).
